@@ -1,0 +1,276 @@
+//! [`Event`], the one event type shared by the parser (output) and the encoder (input).
+
+use crate::error::{EncodeError, Field};
+use crate::utf8::Utf8Bytes;
+
+/// A dispatched server-sent event: what a browser's `EventSource` hands to a listener.
+///
+/// The same type comes out of [`Parser`](crate::Parser) and goes into the encoder, so
+/// `parse(encode(event))` can be compared with `event`. Fields are private because an event
+/// always satisfies the wire format's rules (no line break in the type or id, no NUL in the
+/// id): the parser cannot produce anything else, and [`EventBuilder::build`] checks them.
+///
+/// - [`event_type`](Event::event_type) is `"message"` when no `event:` field was given.
+/// - [`id`](Event::id) is `None` while the stream has never carried an `id:` field. For a
+///   parsed event it is the *last event ID* in force when the event was dispatched (the value
+///   browsers report as `MessageEvent.lastEventId`, which persists from event to event until
+///   the server changes it); `Some("")` after the server reset it with an empty `id:`.
+///   Re-encoding parsed events therefore reproduces the receiver's last event ID exactly.
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::Event;
+///
+/// let event = Event::builder().event("update").id("42").data("line 1\nline 2").build()?;
+/// assert_eq!(event.event_type(), "update");
+/// assert_eq!(event.id(), Some("42"));
+/// assert_eq!(event.data(), "line 1\nline 2");
+///
+/// let plain = Event::new("hello");
+/// assert_eq!(plain.event_type(), "message");
+/// assert_eq!(plain.last_event_id(), "");
+/// # Ok::<(), sse_proto::EncodeError>(())
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash, Debug)]
+pub struct Event {
+    event: Option<Utf8Bytes>,
+    data: Utf8Bytes,
+    id: Option<Utf8Bytes>,
+}
+
+impl Event {
+    /// A `message` event with this data and no type or id. Data is never refused: line breaks
+    /// in it become several `data:` lines on the wire.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let event = sse_proto::Event::new("tick");
+    /// assert_eq!(event.data(), "tick");
+    /// assert_eq!(event.event(), None);
+    /// ```
+    pub fn new(data: impl Into<Utf8Bytes>) -> Self {
+        Event {
+            event: None,
+            data: data.into(),
+            id: None,
+        }
+    }
+
+    /// Starts an [`EventBuilder`]; [`EventBuilder::build`] validates the type and id.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let event = sse_proto::Event::builder().data("x").id("7").build().unwrap();
+    /// assert_eq!(event.id(), Some("7"));
+    /// ```
+    pub fn builder() -> EventBuilder {
+        EventBuilder::default()
+    }
+
+    /// Built by the parser, whose fields are valid by construction (lines cannot contain CR or
+    /// LF and ids with NUL are ignored before they get here).
+    #[inline]
+    pub(crate) fn from_parsed(
+        event: Option<Utf8Bytes>,
+        data: Utf8Bytes,
+        id: Option<Utf8Bytes>,
+    ) -> Self {
+        Event { event, data, id }
+    }
+
+    /// The event type: the `event:` field, or `"message"` when there was none (or it was
+    /// empty), which is the name a browser dispatches it under.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(sse_proto::Event::new("x").event_type(), "message");
+    /// ```
+    pub fn event_type(&self) -> &str {
+        match &self.event {
+            Some(event) => event.as_str(),
+            None => "message",
+        }
+    }
+
+    /// The `event:` field as sent, `None` when absent or empty.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let event = sse_proto::Event::builder().event("ping").build().unwrap();
+    /// assert_eq!(event.event(), Some("ping"));
+    /// ```
+    pub fn event(&self) -> Option<&str> {
+        self.event.as_deref()
+    }
+
+    /// The data: the `data:` lines joined with `\n`. CR and CRLF inside data come back as
+    /// `\n`, the protocol's own normalisation.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(sse_proto::Event::new("a\nb").data(), "a\nb");
+    /// ```
+    pub fn data(&self) -> &str {
+        self.data.as_str()
+    }
+
+    /// The id (see the type's docs for what it means on a parsed event).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(sse_proto::Event::new("x").id(), None);
+    /// ```
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// The id, or `""` when there is none: the browser's `MessageEvent.lastEventId`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let event = sse_proto::Event::builder().data("x").id("9").build().unwrap();
+    /// assert_eq!(event.last_event_id(), "9");
+    /// ```
+    pub fn last_event_id(&self) -> &str {
+        self.id.as_deref().unwrap_or("")
+    }
+
+    /// The data as shared bytes (clone it to keep it: a reference-count bump, no copy).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let event = sse_proto::Event::new("payload");
+    /// let kept = event.data_bytes().clone();
+    /// drop(event);
+    /// assert_eq!(kept, "payload");
+    /// ```
+    pub fn data_bytes(&self) -> &Utf8Bytes {
+        &self.data
+    }
+
+    /// Splits the event into `(event, data, id)` without copying.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let (event, data, id) = sse_proto::Event::new("d").into_parts();
+    /// assert_eq!((event, data.as_str(), id), (None, "d", None));
+    /// ```
+    pub fn into_parts(self) -> (Option<Utf8Bytes>, Utf8Bytes, Option<Utf8Bytes>) {
+        (self.event, self.data, self.id)
+    }
+}
+
+/// Builds an [`Event`], checking the fields the wire format cannot carry.
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::{EncodeError, Event, Field};
+///
+/// let ok = Event::builder().event("delta").data("{\"x\":1}").build();
+/// assert!(ok.is_ok());
+///
+/// let bad = Event::builder().id("1\n2").data("x").build();
+/// assert_eq!(bad, Err(EncodeError::LineBreak { field: Field::Id }));
+/// ```
+#[derive(Clone, Default, Debug)]
+#[must_use = "call build() to get the event"]
+pub struct EventBuilder {
+    event: Option<Utf8Bytes>,
+    data: Utf8Bytes,
+    id: Option<Utf8Bytes>,
+}
+
+impl EventBuilder {
+    /// Sets the data (default: empty, which is still dispatched as an empty message).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let event = sse_proto::Event::builder().data("x").build().unwrap();
+    /// assert_eq!(event.data(), "x");
+    /// ```
+    pub fn data(mut self, data: impl Into<Utf8Bytes>) -> Self {
+        self.data = data.into();
+        self
+    }
+
+    /// Sets the event type. An empty type is the same as none (`message`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let event = sse_proto::Event::builder().event("").build().unwrap();
+    /// assert_eq!(event.event(), None);
+    /// ```
+    pub fn event(mut self, event: impl Into<Utf8Bytes>) -> Self {
+        let event = event.into();
+        self.event = if event.is_empty() { None } else { Some(event) };
+        self
+    }
+
+    /// Sets the id. An empty id is sent as `id:` and resets the receiver's last event ID.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let event = sse_proto::Event::builder().id("").build().unwrap();
+    /// assert_eq!(event.id(), Some(""));
+    /// ```
+    pub fn id(mut self, id: impl Into<Utf8Bytes>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Checks the fields and returns the event.
+    ///
+    /// # Errors
+    ///
+    /// - [`EncodeError::LineBreak`] when the event type or the id contains CR or LF;
+    /// - [`EncodeError::NulInId`] when the id contains U+0000.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::{EncodeError, Event};
+    ///
+    /// assert_eq!(Event::builder().id("a\0b").build(), Err(EncodeError::NulInId));
+    /// ```
+    pub fn build(self) -> Result<Event, EncodeError> {
+        if let Some(event) = &self.event {
+            if has_line_break(event.as_bytes()) {
+                return Err(EncodeError::LineBreak {
+                    field: Field::Event,
+                });
+            }
+        }
+        if let Some(id) = &self.id {
+            if has_line_break(id.as_bytes()) {
+                return Err(EncodeError::LineBreak { field: Field::Id });
+            }
+            if memchr::memchr(0, id.as_bytes()).is_some() {
+                return Err(EncodeError::NulInId);
+            }
+        }
+        Ok(Event {
+            event: self.event,
+            data: self.data,
+            id: self.id,
+        })
+    }
+}
+
+#[inline]
+fn has_line_break(bytes: &[u8]) -> bool {
+    memchr::memchr2(b'\r', b'\n', bytes).is_some()
+}

@@ -1,0 +1,672 @@
+//! Lines to fields to events: "Interpreting an event stream" and "Dispatch the event".
+//!
+//! <https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation>
+//!
+//! # How to change this safely
+//!
+//! [`LineSplitter`] turns bytes into lines; this file gives each line its meaning. Keep the
+//! two apart: nothing here may depend on where chunks were split. Each rule carries a link or
+//! a quote of the standard; `docs/conformance.md` maps every rule to its test, so update both.
+
+use bytes::{BufMut, BytesMut};
+use core::time::Duration;
+
+use crate::error::ParseError;
+use crate::event::Event;
+use crate::line::{LineSplitter, Next};
+use crate::utf8::{push_utf8_lossy, utf8_lossy_len, Utf8Bytes};
+
+/// Data buffers are (re)allocated at least this large, so small events share allocations.
+const ARENA_CHUNK: usize = 8 * 1024;
+
+/// Limits and options for a [`Parser`].
+///
+/// The standard sets no limits, yet an endless line or event must not grow memory without
+/// bound. The defaults let multi-megabyte events through (LLM gateways send them; a 64 KiB
+/// limit is the most common complaint about other clients) while capping what one
+/// connection can make the parser hold. See `docs/limits.md`.
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::{Parser, ParserConfig};
+///
+/// let mut config = ParserConfig::default();
+/// config.max_event_len = 1024 * 1024;
+/// config.emit_comments = true;
+/// let parser = Parser::with_config(config);
+/// assert_eq!(parser.config().max_line_len, ParserConfig::DEFAULT_MAX_LINE_LEN);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ParserConfig {
+    /// Longest line accepted, in bytes, without its terminator. A longer line is skipped as
+    /// it streams in (never buffered), its event is dropped and
+    /// [`ParseError::LineTooLong`] is reported when it ends. Default
+    /// [`DEFAULT_MAX_LINE_LEN`](Self::DEFAULT_MAX_LINE_LEN) (16 MiB).
+    pub max_line_len: usize,
+    /// Largest data buffer accepted for one event, in bytes: the `data:` values joined with
+    /// `\n`. Going over drops the event and reports [`ParseError::EventTooLarge`]. Default
+    /// [`DEFAULT_MAX_EVENT_LEN`](Self::DEFAULT_MAX_EVENT_LEN) (16 MiB).
+    pub max_event_len: usize,
+    /// Report comment lines (`: text`) as [`Step::Comment`]. Off by default: the standard
+    /// ignores comments, but they tell a client that keep-alives are arriving.
+    pub emit_comments: bool,
+}
+
+impl ParserConfig {
+    /// Default [`max_line_len`](Self::max_line_len): 16 MiB.
+    pub const DEFAULT_MAX_LINE_LEN: usize = 16 * 1024 * 1024;
+    /// Default [`max_event_len`](Self::max_event_len): 16 MiB.
+    pub const DEFAULT_MAX_EVENT_LEN: usize = 16 * 1024 * 1024;
+}
+
+impl Default for ParserConfig {
+    fn default() -> Self {
+        ParserConfig {
+            max_line_len: Self::DEFAULT_MAX_LINE_LEN,
+            max_event_len: Self::DEFAULT_MAX_EVENT_LEN,
+            emit_comments: false,
+        }
+    }
+}
+
+/// One result of [`Parser::poll`].
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_proto::{Parser, Step};
+///
+/// let mut parser = Parser::new();
+/// let mut input: &[u8] = b"retry: 1500\n\ndata: hi\n\n";
+/// assert_eq!(parser.poll(&mut input), Ok(Step::Retry(Duration::from_millis(1500))));
+/// assert!(matches!(parser.poll(&mut input), Ok(Step::Event(e)) if e.data() == "hi"));
+/// assert_eq!(parser.poll(&mut input), Ok(Step::NeedData));
+/// parser.finish();
+/// assert_eq!(parser.poll(&mut input), Ok(Step::End));
+/// ```
+#[must_use]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Step {
+    /// An event was dispatched (an empty line ended a block that had data).
+    Event(Event),
+    /// A valid `retry:` field set the reconnection time. Reported when its line is read, even
+    /// in a block that dispatches nothing.
+    Retry(Duration),
+    /// A comment line, without its `:` and one leading space. Only with
+    /// [`ParserConfig::emit_comments`].
+    Comment(Utf8Bytes),
+    /// The input is used up; call again with more bytes.
+    NeedData,
+    /// [`Parser::finish`] was called: the stream is over.
+    End,
+}
+
+/// A sans-IO, WHATWG-exact parser for `text/event-stream`.
+///
+/// Feed it the bytes of one response body in chunks of any size, and take [`Step`]s out:
+/// [`poll`](Self::poll) consumes from the caller's slice until it has something to report
+/// and returns it, or returns [`Step::NeedData`] once the slice is used up. The parser keeps
+/// only an unfinished line and the event being built, both bounded by [`ParserConfig`], so
+/// memory stays bounded however the input is chunked. Any chunking of the same bytes gives
+/// the same steps. Empty chunks are harmless and never mean end of stream: call
+/// [`finish`](Self::finish) for that.
+///
+/// Events own their fields (`Bytes`-backed, `Send + 'static`), so they outlive the input.
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::{Parser, Step};
+///
+/// let chunks: [&[u8]; 3] = [b"event: greet\nid: 1\nda", b"ta: hello\r", b"\n\r\n: ping\n\n"];
+/// let mut parser = Parser::new();
+/// let mut events = Vec::new();
+/// for chunk in chunks {
+///     let mut input = chunk;
+///     loop {
+///         match parser.poll(&mut input) {
+///             Ok(Step::Event(event)) => events.push(event),
+///             Ok(Step::NeedData) => break,
+///             Ok(_) => {}          // retry, comment
+///             Err(error) => eprintln!("skipped: {error}"),
+///         }
+///     }
+/// }
+/// parser.finish();
+/// assert_eq!(events.len(), 1);
+/// assert_eq!(events[0].event_type(), "greet");
+/// assert_eq!(events[0].data(), "hello");
+/// assert_eq!(parser.last_event_id(), "1");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Parser {
+    lines: LineSplitter,
+    fields: EventBuffers,
+    finished: bool,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Parser::new()
+    }
+}
+
+impl Parser {
+    /// A parser with [`ParserConfig::default`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let parser = sse_proto::Parser::new();
+    /// assert_eq!(parser.last_event_id(), "");
+    /// ```
+    pub fn new() -> Self {
+        Parser::with_config(ParserConfig::default())
+    }
+
+    /// A parser with the given limits and options.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::{Parser, ParserConfig};
+    ///
+    /// let mut config = ParserConfig::default();
+    /// config.max_line_len = 64 * 1024;
+    /// let parser = Parser::with_config(config);
+    /// assert_eq!(parser.config().max_line_len, 64 * 1024);
+    /// ```
+    pub fn with_config(config: ParserConfig) -> Self {
+        Parser {
+            lines: LineSplitter::new(config.max_line_len),
+            fields: EventBuffers::new(config),
+            finished: false,
+        }
+    }
+
+    /// The configuration in use.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert!(!sse_proto::Parser::new().config().emit_comments);
+    /// ```
+    pub fn config(&self) -> &ParserConfig {
+        &self.fields.config
+    }
+
+    /// Consumes bytes from the front of `input` until there is something to report.
+    ///
+    /// Returns [`Step::NeedData`] once `input` is empty (it is then always empty: the
+    /// unfinished line is kept inside the parser), [`Step::End`] after
+    /// [`finish`](Self::finish) (leaving `input` untouched), or the next event, retry or
+    /// comment, with `input` advanced past the bytes it came from. Call it again until it
+    /// says `NeedData`.
+    ///
+    /// # Errors
+    ///
+    /// Only the limits of [`ParserConfig`]: [`ParseError::LineTooLong`] and
+    /// [`ParseError::EventTooLarge`]. The oversized event is dropped and the parser carries
+    /// on: keep polling.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::{Parser, Step};
+    ///
+    /// let mut parser = Parser::new();
+    /// let mut input: &[u8] = b"data: a\n\ndata: b";
+    /// assert!(matches!(parser.poll(&mut input), Ok(Step::Event(_))));
+    /// assert_eq!(input, b"data: b");
+    /// assert_eq!(parser.poll(&mut input), Ok(Step::NeedData));
+    /// assert!(input.is_empty());
+    /// ```
+    pub fn poll(&mut self, input: &mut &[u8]) -> Result<Step, ParseError> {
+        if self.finished {
+            return Ok(Step::End);
+        }
+        loop {
+            let (consumed, next) = self.lines.next_line(input);
+            let found = match next {
+                Next::Line(line) => self.fields.process_line(line),
+                Next::TooLong { len } => Some(Err(self.fields.line_too_long(len))),
+                Next::NeedData => Some(Ok(Step::NeedData)),
+            };
+            *input = &input[consumed..];
+            if let Some(found) = found {
+                return found;
+            }
+        }
+    }
+
+    /// Iterates over the steps in `chunk`, stopping (with `None`) once it is used up; the
+    /// [`Step::NeedData`] at the end is not yielded.
+    ///
+    /// Dropping the iterator early leaves the rest of the chunk unread; call
+    /// [`Steps::remaining`] first to keep it.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::{Parser, Step};
+    ///
+    /// let mut parser = Parser::new();
+    /// let mut data = Vec::new();
+    /// for chunk in [&b"data: one\n\nda"[..], b"ta: two\n\n"] {
+    ///     for step in parser.feed(chunk) {
+    ///         if let Step::Event(event) = step? {
+    ///             data.push(event.data().to_owned());
+    ///         }
+    ///     }
+    /// }
+    /// assert_eq!(data, ["one", "two"]);
+    /// # Ok::<(), sse_proto::ParseError>(())
+    /// ```
+    pub fn feed<'p, 'c>(&'p mut self, chunk: &'c [u8]) -> Steps<'p, 'c> {
+        Steps {
+            parser: self,
+            input: chunk,
+        }
+    }
+
+    /// Ends the stream. A half-built event is discarded, never dispatched, and so is an
+    /// unterminated last line (the standard's end-of-stream rule). Later polls return
+    /// [`Step::End`] until [`reset`](Self::reset).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::{Parser, Step};
+    ///
+    /// let mut parser = Parser::new();
+    /// let mut input: &[u8] = b"data: never dispatched\n";
+    /// assert_eq!(parser.poll(&mut input), Ok(Step::NeedData));
+    /// parser.finish();
+    /// assert_eq!(parser.poll(&mut input), Ok(Step::End));
+    /// ```
+    pub fn finish(&mut self) {
+        self.finished = true;
+        self.lines.reset();
+        self.fields.discard_event();
+    }
+
+    /// Prepares for a new stream (a reconnection): the buffers are cleared and a BOM is
+    /// allowed again; the configuration and the last event ID are kept, because the last
+    /// event ID belongs to the event source, not to one response (browsers carry it across
+    /// reconnections too).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::{Parser, Step};
+    ///
+    /// let mut parser = Parser::new();
+    /// let mut input: &[u8] = b"id: 7\ndata: a\n\n";
+    /// while parser.poll(&mut input) != Ok(Step::NeedData) {}
+    /// parser.finish();
+    /// parser.reset();
+    /// let mut input: &[u8] = b"\xEF\xBB\xBFdata: b\n\n";
+    /// match parser.poll(&mut input) {
+    ///     Ok(Step::Event(event)) => assert_eq!((event.data(), event.last_event_id()), ("b", "7")),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// ```
+    pub fn reset(&mut self) {
+        self.finished = false;
+        self.lines.reset();
+        self.fields.discard_event();
+    }
+
+    /// The last event ID string: what a client sends as `Last-Event-ID` when it reconnects.
+    /// Set at each dispatch point from the last `id:` field (even when no event is
+    /// dispatched), kept until the server changes it, `""` when never set or reset.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::{Parser, Step};
+    ///
+    /// let mut parser = Parser::new();
+    /// let mut input: &[u8] = b"id: 41\n\n";
+    /// assert_eq!(parser.poll(&mut input), Ok(Step::NeedData));
+    /// assert_eq!(parser.last_event_id(), "41");
+    /// ```
+    pub fn last_event_id(&self) -> &str {
+        self.fields.last_event_id.as_deref().unwrap_or("")
+    }
+
+    /// Bytes held for an unfinished line and the event being built. Never more than
+    /// [`ParserConfig::max_line_len`] plus [`ParserConfig::max_event_len`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::{Parser, Step};
+    ///
+    /// let mut parser = Parser::new();
+    /// let mut input: &[u8] = b"data: abc\ndata: par";
+    /// assert_eq!(parser.poll(&mut input), Ok(Step::NeedData));
+    /// assert_eq!(parser.buffered_len(), "abc".len() + "data: par".len());
+    /// ```
+    pub fn buffered_len(&self) -> usize {
+        self.lines.buffered_len() + self.fields.data.len()
+    }
+
+    /// Bytes allocated for the buffers counted by [`buffered_len`](Self::buffered_len).
+    /// Exposed for the memory-bound tests and fuzz targets, not a stable API.
+    #[doc(hidden)]
+    pub fn allocated_len(&self) -> usize {
+        self.lines.allocated_len() + self.fields.data.capacity()
+    }
+
+    /// Bytes scanned plus bytes copied by the line splitter since creation. Exposed for the
+    /// linear-time tests, not a stable API.
+    #[doc(hidden)]
+    pub fn work(&self) -> u64 {
+        self.lines.work()
+    }
+}
+
+/// The iterator returned by [`Parser::feed`].
+///
+/// # Example
+///
+/// ```
+/// let mut parser = sse_proto::Parser::new();
+/// let mut steps = parser.feed(b"data: x\n\ndata: y\n\n");
+/// assert!(steps.next().is_some());
+/// assert_eq!(steps.remaining(), b"data: y\n\n");
+/// ```
+#[derive(Debug)]
+#[must_use = "the steps are only parsed as the iterator is advanced"]
+pub struct Steps<'p, 'c> {
+    parser: &'p mut Parser,
+    input: &'c [u8],
+}
+
+impl<'c> Steps<'_, 'c> {
+    /// The part of the chunk not parsed yet.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut parser = sse_proto::Parser::new();
+    /// let steps = parser.feed(b"data: x\n\n");
+    /// assert_eq!(steps.remaining().len(), 9);
+    /// ```
+    pub fn remaining(&self) -> &'c [u8] {
+        self.input
+    }
+}
+
+impl Iterator for Steps<'_, '_> {
+    type Item = Result<Step, ParseError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.parser.poll(&mut self.input) {
+            Ok(Step::NeedData) | Ok(Step::End) => None,
+            other => Some(other),
+        }
+    }
+}
+
+/// The buffers of "Interpreting an event stream": data, event type, last event ID.
+#[derive(Clone, Debug)]
+struct EventBuffers {
+    config: ParserConfig,
+    /// The data buffer, without the trailing LF the standard appends (it is removed at
+    /// dispatch anyway); `has_data` tells "no data field" apart from "one empty one".
+    data: BytesMut,
+    has_data: bool,
+    event_type: Option<Utf8Bytes>,
+    /// The event type last set, kept so a stream that repeats one type shares one allocation.
+    recent_event_type: Option<Utf8Bytes>,
+    /// The last event ID buffer: `None` until an `id:` field is seen.
+    id_buffer: Option<Utf8Bytes>,
+    /// Set when `id_buffer` changed since the last dispatch point.
+    id_changed: bool,
+    /// The last event ID string, copied from the buffer at each dispatch point.
+    last_event_id: Option<Utf8Bytes>,
+    /// The event in progress went over a limit: skip its data and type until its empty line.
+    dropping_event: bool,
+    /// Storage for ids, types and comments, cut off as `Bytes`.
+    small_fields: BytesMut,
+}
+
+impl EventBuffers {
+    fn new(config: ParserConfig) -> Self {
+        EventBuffers {
+            config,
+            data: BytesMut::new(),
+            has_data: false,
+            event_type: None,
+            recent_event_type: None,
+            id_buffer: None,
+            id_changed: false,
+            last_event_id: None,
+            dropping_event: false,
+            small_fields: BytesMut::new(),
+        }
+    }
+
+    /// End of stream or reconnection: "any pending data must be discarded". The last event
+    /// ID string persists; the ID buffer starts from it (what Chromium does), so a new
+    /// stream whose events carry no id keeps the old one.
+    fn discard_event(&mut self) {
+        self.data.clear();
+        self.has_data = false;
+        self.event_type = None;
+        self.dropping_event = false;
+        self.id_buffer = self.last_event_id.clone();
+        self.id_changed = false;
+    }
+
+    fn line_too_long(&mut self, len: usize) -> ParseError {
+        self.drop_event();
+        ParseError::LineTooLong {
+            len,
+            limit: self.config.max_line_len,
+        }
+    }
+
+    fn drop_event(&mut self) {
+        self.data.clear();
+        self.has_data = false;
+        self.event_type = None;
+        self.dropping_event = true;
+    }
+
+    /// One line, per "Interpreting an event stream". `None`: nothing to report yet.
+    #[inline]
+    fn process_line(&mut self, line: &[u8]) -> Option<Result<Step, ParseError>> {
+        // "If the line is empty (a blank line): Dispatch the event."
+        if line.is_empty() {
+            return self.dispatch().map(Ok);
+        }
+        // "If the line starts with a U+003A COLON character (:): Ignore the line."
+        if line[0] == b':' {
+            if !self.config.emit_comments {
+                return None;
+            }
+            let text = strip_one_space(&line[1..]);
+            return Some(Ok(Step::Comment(self.small_field(text))));
+        }
+        // "If the line contains a U+003A COLON character: field name = before the first
+        // colon, value = after it, minus one leading U+0020 SPACE. Otherwise the whole line
+        // is the field name and the value is empty."
+        let (name, value) = match memchr::memchr(b':', line) {
+            Some(colon) => (&line[..colon], strip_one_space(&line[colon + 1..])),
+            None => (line, &b""[..]),
+        };
+        match name {
+            b"data" => self.append_data(value),
+            b"event" => {
+                if !self.dropping_event {
+                    self.event_type = self.event_type_value(value);
+                }
+                None
+            }
+            b"id" => {
+                // "If the field value does not contain U+0000 NULL, then set the last event
+                // ID buffer to the field value. Otherwise, ignore the field."
+                if memchr::memchr(0, value).is_none() {
+                    self.set_id_buffer(value);
+                }
+                None
+            }
+            // "If the field value consists of only ASCII digits, then interpret the field
+            // value as an integer in base ten, and set the event stream's reconnection time
+            // to that integer. Otherwise, ignore the field." Too many digits for u64
+            // milliseconds: ignored as well (docs/conformance.md).
+            b"retry" => parse_retry(value).map(|ms| Ok(Step::Retry(Duration::from_millis(ms)))),
+            // "Otherwise: The field is ignored."
+            _ => None,
+        }
+    }
+
+    /// "Append the field value to the data buffer, then append a single U+000A LINE FEED
+    /// (LF) character to the data buffer." The LF is written before the next value instead.
+    fn append_data(&mut self, value: &[u8]) -> Option<Result<Step, ParseError>> {
+        if self.dropping_event {
+            return None;
+        }
+        let valid = core::str::from_utf8(value).is_ok();
+        let value_len = if valid {
+            value.len()
+        } else {
+            utf8_lossy_len(value)
+        };
+        let separator = usize::from(self.has_data);
+        let new_len = self.data.len() + separator + value_len;
+        if new_len > self.config.max_event_len {
+            self.drop_event();
+            return Some(Err(ParseError::EventTooLarge {
+                len: new_len,
+                limit: self.config.max_event_len,
+            }));
+        }
+        self.reserve_data(separator + value_len);
+        if self.has_data {
+            self.data.put_u8(b'\n');
+        }
+        if valid {
+            self.data.put_slice(value);
+        } else {
+            push_utf8_lossy(&mut self.data, value);
+        }
+        self.has_data = true;
+        None
+    }
+
+    /// Grows the data buffer in large steps (so small events share one allocation, reused
+    /// once the caller drops them) but never past the event limit.
+    fn reserve_data(&mut self, additional: usize) {
+        if self.data.capacity() - self.data.len() >= additional {
+            return;
+        }
+        let needed = self.data.len() + additional;
+        let wanted = needed
+            .max(self.data.len().saturating_mul(2))
+            .max(ARENA_CHUNK)
+            .min(self.config.max_event_len)
+            .max(needed);
+        self.data.reserve(wanted - self.data.len());
+    }
+
+    fn event_type_value(&mut self, value: &[u8]) -> Option<Utf8Bytes> {
+        if value.is_empty() {
+            return None;
+        }
+        if let Some(recent) = &self.recent_event_type {
+            if recent.as_bytes()[..] == *value {
+                return Some(recent.clone());
+            }
+        }
+        let event_type = self.small_field(value);
+        self.recent_event_type = Some(event_type.clone());
+        Some(event_type)
+    }
+
+    fn set_id_buffer(&mut self, value: &[u8]) {
+        if let Some(current) = &self.id_buffer {
+            // Compare lengths first: an empty comparison is slow on this machine's glibc.
+            if current.len() == value.len()
+                && (value.is_empty() || current.as_bytes()[..] == *value)
+            {
+                return;
+            }
+        }
+        self.id_buffer = Some(if value.is_empty() {
+            Utf8Bytes::new()
+        } else {
+            self.small_field(value)
+        });
+        self.id_changed = true;
+    }
+
+    /// Copies a short field value into shared storage and cuts it off as `Utf8Bytes`.
+    fn small_field(&mut self, value: &[u8]) -> Utf8Bytes {
+        if self.small_fields.capacity() < value.len() + 3 {
+            self.small_fields.reserve((value.len() + 3).max(512));
+        }
+        if core::str::from_utf8(value).is_ok() {
+            self.small_fields.put_slice(value);
+        } else {
+            push_utf8_lossy(&mut self.small_fields, value);
+        }
+        Utf8Bytes::from_validated(self.small_fields.split().freeze())
+    }
+
+    /// "Dispatch the event", at an empty line.
+    fn dispatch(&mut self) -> Option<Step> {
+        // 1. "Set the last event ID string of the event source to the value of the last
+        //    event ID buffer." (Even when nothing is dispatched.)
+        if self.id_changed {
+            self.id_changed = false;
+            self.last_event_id = self.id_buffer.clone();
+        }
+        // 2. "If the data buffer is an empty string, set the data buffer and the event type
+        //    buffer to the empty string and return." An oversized event ends here too.
+        if !self.has_data {
+            self.event_type = None;
+            self.dropping_event = false;
+            return None;
+        }
+        // 3-5. The trailing LF was never written; the type defaults to "message" in
+        //    `Event::event_type`; the buffers are cleared, the ID buffer is kept.
+        self.has_data = false;
+        let data = Utf8Bytes::from_validated(self.data.split().freeze());
+        Some(Step::Event(Event::from_parsed(
+            self.event_type.take(),
+            data,
+            self.last_event_id.clone(),
+        )))
+    }
+}
+
+#[inline]
+fn strip_one_space(value: &[u8]) -> &[u8] {
+    match value.first() {
+        Some(b' ') => &value[1..],
+        _ => value,
+    }
+}
+
+/// Digits only, non-empty, and within `u64` milliseconds.
+fn parse_retry(value: &[u8]) -> Option<u64> {
+    if value.is_empty() {
+        return None;
+    }
+    let mut ms: u64 = 0;
+    for &byte in value {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        ms = ms.checked_mul(10)?.checked_add(u64::from(byte - b'0'))?;
+    }
+    Some(ms)
+}
