@@ -37,8 +37,8 @@ pub enum ParseError {
         /// The configured maximum.
         limit: usize,
     },
-    /// The event being built (data joined with line feeds, plus the event type) would have
-    /// grown past [`ParserConfig::max_event_len`](crate::ParserConfig::max_event_len).
+    /// The event being built (its data lines joined with line feeds; the event type and id
+    /// are bounded by the line limit instead) would have grown past [`ParserConfig::max_event_len`](crate::ParserConfig::max_event_len).
     /// Reported at the data line that crossed the limit; the rest of the event is skipped.
     #[error("event of at least {len} bytes exceeds the limit of {limit} bytes; it was dropped")]
     EventTooLarge {

@@ -134,7 +134,12 @@ impl LineSplitter {
             }
         }
         let rest = &input[pos..];
-        let Some(end) = memchr::memchr2(b'\r', b'\n', rest) else {
+        // Every event ends with a blank line, found at its first byte: skip the scan call.
+        let found = match rest.first() {
+            Some(b'\n' | b'\r') => Some(0),
+            _ => memchr::memchr2(b'\r', b'\n', rest),
+        };
+        let Some(end) = found else {
             self.work += rest.len() as u64;
             self.hold_unterminated(rest);
             return (input.len(), Next::NeedData);

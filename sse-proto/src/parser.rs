@@ -498,6 +498,10 @@ impl EventBuffers {
         // "If the line contains a U+003A COLON character: field name = before the first
         // colon, value = after it, minus one leading U+0020 SPACE. Otherwise the whole line
         // is the field name and the value is empty."
+        // The field nearly every event has, recognised without searching for the colon.
+        if let Some(value) = line.strip_prefix(b"data:") {
+            return self.append_data(strip_one_space(value));
+        }
         let (name, value) = match memchr::memchr(b':', line) {
             Some(colon) => (&line[..colon], strip_one_space(&line[colon + 1..])),
             None => (line, &b""[..]),
@@ -534,7 +538,7 @@ impl EventBuffers {
         if self.dropping_event {
             return None;
         }
-        let valid = core::str::from_utf8(value).is_ok();
+        let valid = crate::utf8::is_utf8(value);
         let value_len = if valid {
             value.len()
         } else {
@@ -574,7 +578,15 @@ impl EventBuffers {
             .max(ARENA_CHUNK)
             .min(self.config.max_event_len)
             .max(needed);
-        self.data.reserve(wanted - self.data.len());
+        // Reuse the allocation when every event cut from it has been dropped. Otherwise
+        // allocate exactly `wanted`: `BytesMut::reserve` may double the whole allocation,
+        // which would let the buffer's capacity pass the event limit.
+        if self.data.try_reclaim(wanted - self.data.len()) {
+            return;
+        }
+        let mut grown = BytesMut::with_capacity(wanted);
+        grown.put_slice(&self.data);
+        self.data = grown;
     }
 
     fn event_type_value(&mut self, value: &[u8]) -> Option<Utf8Bytes> {
@@ -613,7 +625,7 @@ impl EventBuffers {
         if self.small_fields.capacity() < value.len() + 3 {
             self.small_fields.reserve((value.len() + 3).max(512));
         }
-        if core::str::from_utf8(value).is_ok() {
+        if crate::utf8::is_utf8(value) {
             self.small_fields.put_slice(value);
         } else {
             push_utf8_lossy(&mut self.small_fields, value);
