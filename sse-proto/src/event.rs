@@ -255,12 +255,7 @@ impl EventBuilder {
             }
         }
         if let Some(id) = &self.id {
-            if has_line_break(id.as_bytes()) {
-                return Err(EncodeError::LineBreak { field: Field::Id });
-            }
-            if memchr::memchr(0, id.as_bytes()).is_some() {
-                return Err(EncodeError::NulInId);
-            }
+            check_id(id.as_bytes())?;
         }
         Ok(Event {
             event: self.event,
@@ -268,6 +263,18 @@ impl EventBuilder {
             id: self.id,
         })
     }
+}
+
+/// The wire rules for an id: no CR or LF (the field would end early), no NUL (every
+/// compliant client ignores such an id).
+pub(crate) fn check_id(id: &[u8]) -> Result<(), EncodeError> {
+    if has_line_break(id) {
+        return Err(EncodeError::LineBreak { field: Field::Id });
+    }
+    if memchr::memchr(0, id).is_some() {
+        return Err(EncodeError::NulInId);
+    }
+    Ok(())
 }
 
 #[inline]

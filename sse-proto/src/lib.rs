@@ -39,6 +39,67 @@
 //! assert_eq!(parser.last_event_id(), "1"); // send as Last-Event-ID when reconnecting
 //! ```
 //!
+//! # Example: a broadcast server
+//!
+//! Encode each event once into a [`Frame`] and give every subscriber a clone: one encode and
+//! one allocation per event, then a reference-count bump per subscriber. The transports here
+//! are `Vec`s of written chunks; a real one is each client's response body.
+//!
+//! ```
+//! use std::time::Duration;
+//! use bytes::Bytes;
+//! use sse_proto::{Event, Frame, KeepAlivePing, Message, Parser, ParserConfig, Step};
+//!
+//! let mut subscribers: Vec<Vec<Bytes>> = vec![Vec::new(); 10_000];
+//!
+//! // On connect: an initial frame (here: the reconnection time), written to each client.
+//! let hello = Frame::from_message(&Message::retry(Duration::from_secs(3)));
+//! for transport in &mut subscribers {
+//!     transport.push(hello.as_bytes().clone());
+//! }
+//!
+//! // Each event: validated once, encoded once, shared by all.
+//! for n in 1..=3 {
+//!     let event = Event::builder()
+//!         .event("price")
+//!         .id(n.to_string())
+//!         .data(format!("{{\"eur\":{n}}}"))
+//!         .build()?; // refuses CR/LF in the type or id, NUL in the id
+//!     let frame = Frame::from_event(&event);
+//!     for transport in &mut subscribers {
+//!         transport.push(frame.as_bytes().clone()); // no copy
+//!     }
+//! }
+//!
+//! // Idle: the keep-alive frame is static and allocates nothing.
+//! let ping = KeepAlivePing::default().frame();
+//! for transport in &mut subscribers {
+//!     transport.push(ping.as_bytes().clone());
+//! }
+//!
+//! // What any one client reads back.
+//! let mut config = ParserConfig::default();
+//! config.emit_comments = true;
+//! let mut parser = Parser::with_config(config);
+//! let mut steps = Vec::new();
+//! for chunk in &subscribers[9_999] {
+//!     for step in parser.feed(chunk) {
+//!         steps.push(step.expect("within limits"));
+//!     }
+//! }
+//! assert_eq!(steps[0], Step::Retry(Duration::from_millis(3000)));
+//! match &steps[3] {
+//!     Step::Event(event) => {
+//!         assert_eq!((event.event_type(), event.data()), ("price", r#"{"eur":3}"#));
+//!         assert_eq!(event.last_event_id(), "3");
+//!     }
+//!     other => panic!("unexpected {other:?}"),
+//! }
+//! assert!(matches!(&steps[4], Step::Comment(text) if text == "ping"));
+//! assert_eq!(parser.last_event_id(), "3"); // sent back as Last-Event-ID on reconnection
+//! # Ok::<(), sse_proto::EncodeError>(())
+//! ```
+//!
 //! # Limits
 //!
 //! The standard sets none; [`ParserConfig`] does, so a hostile or broken peer cannot make the
@@ -49,19 +110,32 @@
 //!
 //! - `std` (default): `std::error::Error` for the error types. Without it the crate is
 //!   `#![no_std]` and needs only `alloc`.
+//! - `json`: `json_data`, `Event::json` and `EventBuilder::json_data` serialize a
+//!   `serde::Serialize` value once, compactly, straight into an event's data (adds `serde`
+//!   and `serde_json`, with std).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
 
 extern crate alloc;
 
+mod encoder;
 mod error;
 mod event;
+mod frame;
+#[cfg(feature = "json")]
+mod json;
 mod line;
 mod parser;
 mod utf8;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+mod utf8_simd;
 
+pub use encoder::{encode, encode_comment, encode_id_only, encode_retry, encoded_len, Message};
 pub use error::{EncodeError, Field, ParseError};
 pub use event::{Event, EventBuilder};
+pub use frame::{Frame, KeepAlivePing};
+#[cfg(feature = "json")]
+pub use json::json_data;
 pub use parser::{Parser, ParserConfig, Step, Steps};
 pub use utf8::Utf8Bytes;

@@ -157,6 +157,29 @@ impl Utf8Bytes {
 /// U+10FFFF).
 #[inline]
 pub(crate) fn is_utf8(input: &[u8]) -> bool {
+    // Long values (large JSON payloads) go 32 or 16 bytes at a time when the CPU can. Below
+    // a few hundred bytes the vector setup costs more than the scalar ASCII skipping.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if input.len() >= SIMD_MIN_LEN {
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 support was just checked.
+            return unsafe { crate::utf8_simd::is_utf8_avx2(input) };
+        }
+        if std::is_x86_feature_detected!("ssse3") {
+            // SAFETY: SSSE3 support was just checked.
+            return unsafe { crate::utf8_simd::is_utf8_ssse3(input) };
+        }
+    }
+    is_utf8_scalar(input)
+}
+
+/// Shortest input handed to the vector validators (measured on the `tokens` corpus).
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+const SIMD_MIN_LEN: usize = 512;
+
+/// The portable validator behind [`is_utf8`].
+#[inline]
+pub(crate) fn is_utf8_scalar(input: &[u8]) -> bool {
     const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
     let len = input.len();
     let mut i = 0;
@@ -335,7 +358,9 @@ mod tests {
             0xE1, 0xEC, 0xED, 0xEE, 0xEF, 0xF0, 0xF1, 0xF3, 0xF4, 0xF5, 0xFF,
         ]
         .to_vec();
-        for pad in [0usize, 7, 31] {
+        for pad in [
+            0usize, 7, 13, 14, 15, 16, 29, 30, 31, 32, 33, 62, 63, 64, 77, 93, 94, 95, 96,
+        ] {
             for &a in &edges {
                 for &b in &edges {
                     for &c in &edges {
@@ -343,16 +368,8 @@ mod tests {
                             let mut input = alloc::vec![b'x'; pad];
                             input.extend_from_slice(&[a, b, c][..len]);
                             input.extend_from_slice(b"tail-after");
-                            assert_eq!(
-                                is_utf8(&input),
-                                core::str::from_utf8(&input).is_ok(),
-                                "{input:x?}"
-                            );
-                            assert_eq!(
-                                is_utf8(&input[..pad + len]),
-                                core::str::from_utf8(&input[..pad + len]).is_ok(),
-                                "{input:x?}"
-                            );
+                            assert_validators_agree_with_std(&input);
+                            assert_validators_agree_with_std(&input[..pad + len]);
                         }
                     }
                 }
@@ -361,10 +378,31 @@ mod tests {
         // Four-byte characters, valid and truncated.
         for s in ["🙂", "\u{10FFFF}", "\u{10000}"] {
             let bytes = s.as_bytes();
-            assert!(is_utf8(bytes));
+            assert_validators_agree_with_std(bytes);
             for cut in 1..bytes.len() {
-                assert!(!is_utf8(&bytes[..cut]));
+                assert_validators_agree_with_std(&bytes[..cut]);
+                assert!(!is_utf8_scalar(&bytes[..cut]));
             }
+        }
+    }
+
+    /// The scalar validator, the SIMD one (where the CPU has it) and `is_utf8` all give
+    /// `core::str::from_utf8`'s answer.
+    fn assert_validators_agree_with_std(input: &[u8]) {
+        let expected = core::str::from_utf8(input).is_ok();
+        assert_eq!(is_utf8_scalar(input), expected, "scalar on {input:x?}");
+        assert_eq!(is_utf8(input), expected, "is_utf8 on {input:x?}");
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if std::is_x86_feature_detected!("ssse3") {
+            // SAFETY: SSSE3 support was just checked.
+            let simd = unsafe { crate::utf8_simd::is_utf8_ssse3(input) };
+            assert_eq!(simd, expected, "ssse3 on {input:x?}");
+        }
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if std::is_x86_feature_detected!("avx2") {
+            // SAFETY: AVX2 support was just checked.
+            let simd = unsafe { crate::utf8_simd::is_utf8_avx2(input) };
+            assert_eq!(simd, expected, "avx2 on {input:x?}");
         }
     }
 
@@ -375,11 +413,15 @@ mod tests {
             text in "\\PC{0,80}",
             cut in 0usize..400,
         ) {
-            proptest::prop_assert_eq!(is_utf8(&bytes), core::str::from_utf8(&bytes).is_ok());
+            assert_validators_agree_with_std(&bytes);
             let text = text.as_bytes();
-            proptest::prop_assert!(is_utf8(text));
+            assert_validators_agree_with_std(text);
             let cut = cut.min(text.len());
-            proptest::prop_assert_eq!(is_utf8(&text[..cut]), core::str::from_utf8(&text[..cut]).is_ok());
+            assert_validators_agree_with_std(&text[..cut]);
+            // Long inputs reach the SIMD path: the same text behind an ASCII run.
+            let mut long = alloc::vec![b'-'; 600];
+            long.extend_from_slice(&bytes);
+            assert_validators_agree_with_std(&long);
         }
     }
 

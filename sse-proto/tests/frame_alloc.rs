@@ -1,0 +1,158 @@
+//! Allocation counts of the encoder and of frames, measured with a counting global allocator
+//! (per thread, so tests running in parallel do not disturb each other).
+//!
+//! - `encode` into a buffer with room allocates nothing;
+//! - `Frame::from_event` / `Frame::from_message` allocate exactly once, exactly
+//!   `encoded_len` bytes;
+//! - the keep-alive frame allocates nothing;
+//! - sharing one frame with 10,000 subscribers costs at most one more (small) allocation:
+//!   the `bytes` crate's shared header, made on the first clone.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::time::Duration;
+
+use sse_proto::{
+    encode, encode_comment, encode_retry, encoded_len, Event, Frame, KeepAlivePing, Message,
+};
+
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    static LAST_SIZE: Cell<usize> = const { Cell::new(0) };
+}
+
+fn record(size: usize) {
+    let _ = COUNTING.try_with(|counting| {
+        if counting.get() {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+            let _ = LAST_SIZE.try_with(|s| s.set(size));
+        }
+    });
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        record(layout.size());
+        System.alloc(layout)
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        record(layout.size());
+        System.alloc_zeroed(layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        record(new_size);
+        System.realloc(ptr, layout, new_size)
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns its result, the number of allocations it made and the size of the
+/// last one.
+fn count<T>(f: impl FnOnce() -> T) -> (T, usize, usize) {
+    ALLOCATIONS.with(|n| n.set(0));
+    LAST_SIZE.with(|s| s.set(0));
+    COUNTING.with(|c| c.set(true));
+    let value = f();
+    COUNTING.with(|c| c.set(false));
+    (
+        value,
+        ALLOCATIONS.with(Cell::get),
+        LAST_SIZE.with(Cell::get),
+    )
+}
+
+fn sample_event() -> Event {
+    Event::builder()
+        .event("update".to_string())
+        .id("12345".to_string())
+        .data("first line\r\nsecond line\nthird\r".to_string())
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn from_event_allocates_once_exactly_encoded_len() {
+    let event = sample_event();
+    let len = encoded_len(&event);
+    let (frame, allocations, size) = count(|| Frame::from_event(&event));
+    assert_eq!(allocations, 1);
+    assert_eq!(size, len);
+    assert_eq!(frame.len(), len);
+}
+
+#[test]
+fn from_message_allocates_once_exactly_encoded_len() {
+    let messages = [
+        Message::from(sample_event()),
+        Message::id_only("42".to_string()).unwrap(),
+        Message::retry(Duration::from_millis(1500)),
+        Message::comment("a\nb".to_string()),
+    ];
+    for message in &messages {
+        let len = message.encoded_len();
+        let (frame, allocations, size) = count(|| Frame::from_message(message));
+        assert_eq!((allocations, size), (1, len), "{message:?}");
+        assert_eq!(frame.len(), len);
+    }
+}
+
+#[test]
+fn encode_into_a_buffer_with_room_allocates_nothing() {
+    let event = sample_event();
+    let mut buf = Vec::with_capacity(4096);
+    let (_, allocations, _) = count(|| {
+        for _ in 0..100 {
+            buf.clear();
+            encode(&event, &mut buf).unwrap();
+            encode_retry(Duration::from_secs(3), &mut buf).unwrap();
+            encode_comment("keep\nalive", &mut buf).unwrap();
+        }
+    });
+    assert_eq!(allocations, 0);
+
+    let mut storage = [0u8; 256];
+    let (_, allocations, _) = count(|| {
+        let mut slice = &mut storage[..];
+        encode(&event, &mut slice).unwrap();
+    });
+    assert_eq!(allocations, 0);
+}
+
+#[test]
+fn keep_alive_allocates_nothing() {
+    let (frames, allocations, _) = count(|| {
+        let frame = KeepAlivePing::default().frame();
+        let copies: [Frame; 4] = core::array::from_fn(|_| frame.clone());
+        (frame, copies)
+    });
+    assert_eq!(allocations, 0);
+    assert_eq!(frames.1[3].as_bytes(), &b": ping\n\n"[..]);
+}
+
+#[test]
+fn ten_thousand_subscribers_cost_one_encode() {
+    let event = sample_event();
+    let mut subscribers: Vec<Vec<bytes::Bytes>> =
+        (0..10_000).map(|_| Vec::with_capacity(1)).collect();
+    let (frame, allocations, _) = count(|| {
+        let frame = Frame::from_event(&event);
+        for transport in &mut subscribers {
+            transport.push(frame.as_bytes().clone());
+        }
+        frame
+    });
+    // The frame's buffer, plus the shared header `bytes` makes on the first clone.
+    assert!(allocations <= 2, "{allocations} allocations");
+    assert!(subscribers
+        .iter()
+        .all(|t| t[0].as_ptr() == frame.as_bytes().as_ptr()));
+}
