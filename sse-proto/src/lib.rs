@@ -139,3 +139,8 @@ pub use frame::{Frame, KeepAlivePing};
 pub use json::json_data;
 pub use parser::{Parser, ParserConfig, Step, Steps};
 pub use utf8::Utf8Bytes;
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
