@@ -43,7 +43,8 @@ def summarise(groups):
     for group, functions in groups.items():
         if OURS not in functions:
             continue
-        peers = {n: v for n, v in functions.items() if n != OURS and n not in BASELINES}
+        peers = {n: v for n, v in functions.items()
+                 if not n.startswith(OURS) and n not in BASELINES}
         fastest = min(peers.items(), key=lambda kv: kv[1][0]) if peers else None
         scan = functions.get("memchr2-scan")
         for name, (ns, size, elements) in sorted(functions.items(), key=lambda kv: kv[1][0]):

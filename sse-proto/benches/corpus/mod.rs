@@ -17,10 +17,10 @@ pub struct Corpus {
 pub const TARGET_LEN: usize = 4 << 20;
 
 /// A tiny deterministic generator (xorshift), so corpora are the same on every run.
-struct Rng(u64);
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         let mut x = self.0;
         x ^= x << 13;
         x ^= x >> 7;
@@ -28,7 +28,7 @@ impl Rng {
         self.0 = x;
         x
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 }
@@ -58,7 +58,7 @@ const TOKENS: &[&str] = &[
     " {",
 ];
 
-fn token_json(rng: &mut Rng, n: usize) -> String {
+pub fn token_json(rng: &mut Rng, n: usize) -> String {
     let token = TOKENS[rng.below(TOKENS.len())];
     format!(
         "{{\"id\":\"chatcmpl-{:08x}\",\"object\":\"chat.completion.chunk\",\"created\":{},\"model\":\"gpt-4o-mini\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{}\"}},\"finish_reason\":null}}]}}",
@@ -192,4 +192,45 @@ pub fn chunks(bytes: &[u8], size: usize) -> Vec<bytes::Bytes> {
         .chunks(size.max(1))
         .map(bytes::Bytes::copy_from_slice)
         .collect()
+}
+
+/// An event to encode, as plain strings (so every encoder starts from the same values).
+#[derive(Clone, Debug)]
+pub struct SourceEvent {
+    pub event: Option<String>,
+    pub id: Option<String>,
+    pub data: String,
+}
+
+/// Events to encode: `tokens` (one ~170-byte JSON line, no type or id, as LLM streams send)
+/// and `mixed` (named events with ids, plain data, multi-line data; ~55 bytes encoded).
+pub fn encode_sets(count: usize) -> Vec<(&'static str, Vec<SourceEvent>)> {
+    let mut rng = Rng(0x5eed_0004);
+    let tokens = (0..count)
+        .map(|n| SourceEvent {
+            event: None,
+            id: None,
+            data: token_json(&mut rng, n),
+        })
+        .collect();
+    let mixed = (0..count)
+        .map(|n| match n % 3 {
+            0 => SourceEvent {
+                event: Some("update".into()),
+                id: Some(n.to_string()),
+                data: format!("{{\"seq\":{n}}}"),
+            },
+            1 => SourceEvent {
+                event: None,
+                id: None,
+                data: format!("plain message {n}"),
+            },
+            _ => SourceEvent {
+                event: Some("log".into()),
+                id: None,
+                data: format!("line one\nline two {n}\nthree"),
+            },
+        })
+        .collect();
+    vec![("tokens", tokens), ("mixed", mixed)]
 }

@@ -1,6 +1,10 @@
-//! Allocation counts of the encoder and of frames, measured with a counting global allocator
-//! (per thread, so tests running in parallel do not disturb each other).
+//! Allocation counts of the parser, the encoder and frames, measured with a counting global
+//! allocator (per thread, so tests running in parallel do not disturb each other). Counts are
+//! deterministic, so unlike timings they can be asserted.
 //!
+//! - the parser, fed 4 KiB chunks, makes no allocation per event in steady state on the
+//!   `tokens` and `large` corpora (its buffers are reused once the caller drops the events),
+//!   and never more than one per event on any corpus;
 //! - `encode` into a buffer with room allocates nothing;
 //! - `Frame::from_event` / `Frame::from_message` allocate exactly once, exactly
 //!   `encoded_len` bytes;
@@ -12,8 +16,12 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::time::Duration;
 
+#[path = "../benches/corpus/mod.rs"]
+mod corpus;
+
 use sse_proto::{
     encode, encode_comment, encode_retry, encoded_len, Event, Frame, KeepAlivePing, Message,
+    Parser, Step,
 };
 
 struct Counting;
@@ -155,4 +163,61 @@ fn ten_thousand_subscribers_cost_one_encode() {
     assert!(subscribers
         .iter()
         .all(|t| t[0].as_ptr() == frame.as_bytes().as_ptr()));
+}
+
+/// Parses `bytes` in 4 KiB chunks, dropping each event at once as a streaming consumer does;
+/// returns (events, data bytes, allocations made after the first `warm_up` bytes).
+fn parse_counting(bytes: &[u8], warm_up: usize) -> (usize, usize, usize) {
+    let mut parser = Parser::new();
+    let (mut events, mut data_bytes) = (0, 0);
+    let mut feed = |parser: &mut Parser, chunk: &[u8]| {
+        let mut input = chunk;
+        loop {
+            match parser.poll(&mut input).expect("within limits") {
+                Step::Event(event) => {
+                    events += 1;
+                    data_bytes += event.data().len();
+                }
+                Step::NeedData => break,
+                _ => {}
+            }
+        }
+    };
+    let (head, tail) = bytes.split_at(warm_up);
+    for chunk in head.chunks(4096) {
+        feed(&mut parser, chunk);
+    }
+    let ((), allocations, _) = count(|| {
+        for chunk in tail.chunks(4096) {
+            feed(&mut parser, chunk);
+        }
+    });
+    (events, data_bytes, allocations)
+}
+
+#[test]
+fn parser_allocates_nothing_per_event_in_steady_state_on_tokens_and_large() {
+    for corpus in corpus::all_with_len(1 << 20) {
+        if corpus.name != "tokens" && corpus.name != "large" {
+            continue;
+        }
+        // Warm up past the first buffers (two 64 KiB events for `large`).
+        let warm_up = 160 * 1024;
+        let (events, data_bytes, allocations) = parse_counting(&corpus.bytes, warm_up);
+        assert_eq!((events, data_bytes), (corpus.events, corpus.data_bytes));
+        assert_eq!(allocations, 0, "{}: allocations after warm-up", corpus.name);
+    }
+}
+
+#[test]
+fn parser_allocates_at_most_one_per_event_on_every_corpus() {
+    for corpus in corpus::all_with_len(1 << 20) {
+        let (events, data_bytes, allocations) = parse_counting(&corpus.bytes, 0);
+        assert_eq!((events, data_bytes), (corpus.events, corpus.data_bytes));
+        assert!(
+            allocations <= events,
+            "{}: {allocations} allocations for {events} events",
+            corpus.name
+        );
+    }
 }
