@@ -1,6 +1,7 @@
 //! [`Event`], the one event type shared by the parser (output) and the encoder (input).
 
 use crate::error::{EncodeError, Field};
+use crate::text::Text;
 use crate::utf8::Utf8Bytes;
 
 /// A dispatched server-sent event: what a browser's `EventSource` hands to a listener.
@@ -32,11 +33,18 @@ use crate::utf8::Utf8Bytes;
 /// assert_eq!(plain.last_event_id(), "");
 /// # Ok::<(), sse_proto::EncodeError>(())
 /// ```
-#[derive(Clone, Default, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
 pub struct Event {
-    event: Option<Utf8Bytes>,
-    data: Utf8Bytes,
-    id: Option<Utf8Bytes>,
+    event: Option<Text>,
+    data: Text,
+    id: Option<Text>,
+}
+
+impl Default for Event {
+    /// An empty `message` event.
+    fn default() -> Self {
+        Event::new(Utf8Bytes::new())
+    }
 }
 
 impl Event {
@@ -53,7 +61,7 @@ impl Event {
     pub fn new(data: impl Into<Utf8Bytes>) -> Self {
         Event {
             event: None,
-            data: data.into(),
+            data: Text::Shared(data.into()),
             id: None,
         }
     }
@@ -73,11 +81,7 @@ impl Event {
     /// Built by the parser, whose fields are valid by construction (lines cannot contain CR or
     /// LF and ids with NUL are ignored before they get here).
     #[inline]
-    pub(crate) fn from_parsed(
-        event: Option<Utf8Bytes>,
-        data: Utf8Bytes,
-        id: Option<Utf8Bytes>,
-    ) -> Self {
+    pub(crate) fn from_parsed(event: Option<Text>, data: Text, id: Option<Text>) -> Self {
         Event { event, data, id }
     }
 
@@ -105,7 +109,7 @@ impl Event {
     /// assert_eq!(event.event(), Some("ping"));
     /// ```
     pub fn event(&self) -> Option<&str> {
-        self.event.as_deref()
+        self.event.as_ref().map(Text::as_str)
     }
 
     /// The data: the `data:` lines joined with `\n`. CR and CRLF inside data come back as
@@ -128,7 +132,7 @@ impl Event {
     /// assert_eq!(sse_proto::Event::new("x").id(), None);
     /// ```
     pub fn id(&self) -> Option<&str> {
-        self.id.as_deref()
+        self.id.as_ref().map(Text::as_str)
     }
 
     /// The id, or `""` when there is none: the browser's `MessageEvent.lastEventId`.
@@ -140,24 +144,28 @@ impl Event {
     /// assert_eq!(event.last_event_id(), "9");
     /// ```
     pub fn last_event_id(&self) -> &str {
-        self.id.as_deref().unwrap_or("")
+        self.id.as_ref().map_or("", Text::as_str)
     }
 
-    /// The data as shared bytes (clone it to keep it: a reference-count bump, no copy).
+    /// The data as `Utf8Bytes` to keep: a reference-count bump when the data is stored in a
+    /// shared buffer, or one small allocation when it is short enough to be stored inline
+    /// (under 40 bytes; parsed events keep such data inline to spare every event two atomic
+    /// operations).
     ///
     /// # Example
     ///
     /// ```
     /// let event = sse_proto::Event::new("payload");
-    /// let kept = event.data_bytes().clone();
+    /// let kept = event.data_bytes();
     /// drop(event);
     /// assert_eq!(kept, "payload");
     /// ```
-    pub fn data_bytes(&self) -> &Utf8Bytes {
-        &self.data
+    pub fn data_bytes(&self) -> Utf8Bytes {
+        self.data.clone().into_utf8_bytes()
     }
 
-    /// Splits the event into `(event, data, id)` without copying.
+    /// Splits the event into `(event, data, id)`: no copy for values in shared buffers, a
+    /// small allocation each for values stored inline (see [`data_bytes`](Self::data_bytes)).
     ///
     /// # Example
     ///
@@ -166,7 +174,11 @@ impl Event {
     /// assert_eq!((event, data.as_str(), id), (None, "d", None));
     /// ```
     pub fn into_parts(self) -> (Option<Utf8Bytes>, Utf8Bytes, Option<Utf8Bytes>) {
-        (self.event, self.data, self.id)
+        (
+            self.event.map(Text::into_utf8_bytes),
+            self.data.into_utf8_bytes(),
+            self.id.map(Text::into_utf8_bytes),
+        )
     }
 }
 
@@ -258,9 +270,9 @@ impl EventBuilder {
             check_id(id.as_bytes())?;
         }
         Ok(Event {
-            event: self.event,
-            data: self.data,
-            id: self.id,
+            event: self.event.map(Text::Shared),
+            data: Text::Shared(self.data),
+            id: self.id.map(Text::Shared),
         })
     }
 }

@@ -127,6 +127,7 @@ mod frame;
 mod json;
 mod line;
 mod parser;
+mod text;
 mod utf8;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod utf8_simd;
