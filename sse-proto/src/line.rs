@@ -218,28 +218,41 @@ fn find_line_end(haystack: &[u8]) -> Option<usize> {
         use core::arch::x86_64::{
             _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
         };
-        const INLINE_SCAN: usize = 128;
-        let mut start = 0;
-        while start + 16 <= haystack.len() && start < INLINE_SCAN {
-            // SAFETY: `start + 16 <= haystack.len()`, so the unaligned 16-byte load stays
-            // inside the slice; SSE2 is always available on x86-64.
-            let line_ends = unsafe {
+        const INLINE_SCAN: usize = 256;
+        /// Bit `i` set when byte `start + i` is CR or LF.
+        #[inline(always)]
+        fn line_ends_at(haystack: &[u8], start: usize) -> u32 {
+            assert!(start + 16 <= haystack.len());
+            // SAFETY: the assertion keeps the unaligned 16-byte load inside the slice; SSE2
+            // is always available on x86-64.
+            let mask = unsafe {
                 let block = _mm_loadu_si128(haystack.as_ptr().add(start).cast());
                 let cr = _mm_cmpeq_epi8(block, _mm_set1_epi8(b'\r' as i8));
                 let lf = _mm_cmpeq_epi8(block, _mm_set1_epi8(b'\n' as i8));
                 _mm_movemask_epi8(_mm_or_si128(cr, lf))
             };
-            if line_ends != 0 {
-                return Some(start + line_ends.trailing_zeros() as usize);
+            mask as u32
+        }
+        let len = haystack.len();
+        if len < 16 {
+            return haystack
+                .iter()
+                .position(|&byte| byte == b'\r' || byte == b'\n');
+        }
+        let mut start = 0;
+        while start < INLINE_SCAN {
+            if start + 16 > len {
+                // The last bytes, read as the final 16 (overlapping bytes already known to
+                // hold no line end) rather than one at a time.
+                let last = len - 16;
+                let found = line_ends_at(haystack, last);
+                return (found != 0).then(|| last + found.trailing_zeros() as usize);
+            }
+            let found = line_ends_at(haystack, start);
+            if found != 0 {
+                return Some(start + found.trailing_zeros() as usize);
             }
             start += 16;
-        }
-        if start < INLINE_SCAN {
-            // Fewer than 16 bytes left.
-            return haystack[start..]
-                .iter()
-                .position(|&byte| byte == b'\r' || byte == b'\n')
-                .map(|at| start + at);
         }
         memchr::memchr2(b'\r', b'\n', &haystack[start..]).map(|at| start + at)
     }

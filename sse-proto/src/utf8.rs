@@ -160,22 +160,24 @@ pub(crate) fn is_utf8(input: &[u8]) -> bool {
     // Long values (large JSON payloads) go 32 or 16 bytes at a time when the CPU can. Below
     // a few hundred bytes the vector setup costs more than the scalar ASCII skipping.
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    if input.len() >= SIMD_MIN_LEN {
-        if std::is_x86_feature_detected!("avx2") {
-            // SAFETY: AVX2 support was just checked.
-            return unsafe { crate::utf8_simd::is_utf8_avx2(input) };
-        }
-        if std::is_x86_feature_detected!("ssse3") {
-            // SAFETY: SSSE3 support was just checked.
-            return unsafe { crate::utf8_simd::is_utf8_ssse3(input) };
-        }
+    if input.len() >= AVX2_MIN_LEN && std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 support was just checked, and the input is long enough.
+        return unsafe { crate::utf8_simd::is_utf8_avx2(input) };
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if input.len() >= SSSE3_MIN_LEN && std::is_x86_feature_detected!("ssse3") {
+        // SAFETY: SSSE3 support was just checked.
+        return unsafe { crate::utf8_simd::is_utf8_ssse3(input) };
     }
     is_utf8_scalar(input)
 }
 
-/// Shortest input handed to the vector validators (measured on the `tokens` corpus).
+/// Shortest inputs handed to the vector validators (measured on the `tokens` corpus: below
+/// these the scalar ASCII skipping is as fast).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
-const SIMD_MIN_LEN: usize = 512;
+const AVX2_MIN_LEN: usize = 64;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+const SSSE3_MIN_LEN: usize = 512;
 
 /// The portable validator behind [`is_utf8`].
 #[inline]
@@ -399,7 +401,7 @@ mod tests {
             assert_eq!(simd, expected, "ssse3 on {input:x?}");
         }
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if std::is_x86_feature_detected!("avx2") {
+        if input.len() >= 64 && std::is_x86_feature_detected!("avx2") {
             // SAFETY: AVX2 support was just checked.
             let simd = unsafe { crate::utf8_simd::is_utf8_avx2(input) };
             assert_eq!(simd, expected, "avx2 on {input:x?}");

@@ -192,25 +192,34 @@ pub(crate) unsafe fn is_utf8_ssse3(input: &[u8]) -> bool {
     _mm_movemask_epi8(_mm_cmpeq_epi8(error, _mm_setzero_si128())) == 0xFFFF
 }
 
+/// For 32-byte blocks: which bytes, in which of the last three positions, start a character
+/// that the block does not finish.
+static INCOMPLETE_LIMITS_32: [u8; 32] = {
+    let mut limits = [0xFFu8; 32];
+    limits[29] = 0xF0 - 1;
+    limits[30] = 0xE0 - 1;
+    limits[31] = 0xC0 - 1;
+    limits
+};
+
 /// The same algorithm on 32-byte blocks.
 ///
 /// # Safety
 ///
-/// The CPU must support AVX2 (the caller checks with `is_x86_feature_detected!`).
+/// The CPU must support AVX2 (the caller checks with `is_x86_feature_detected!`), and
+/// `input` must be at least 64 bytes long (the last block is read overlapping the ones
+/// before it).
 #[target_feature(enable = "avx2")]
 #[allow(unused_assignments)] // the last `check!` updates state nothing reads afterwards
 pub(crate) unsafe fn is_utf8_avx2(input: &[u8]) -> bool {
+    assert!(input.len() >= 64, "is_utf8_avx2 needs 64 bytes or more");
     // Shuffles look up within each 128-bit lane, so every table is repeated in both lanes.
     let table = |t: &[u8; 16]| _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast()));
     let prev_high = table(&PREV_HIGH);
     let prev_low = table(&PREV_LOW);
     let current_high = table(&CURRENT_HIGH);
     let nibble = _mm256_set1_epi8(0x0F);
-    let mut limits = [0xFFu8; 32];
-    limits[29] = 0xF0 - 1;
-    limits[30] = 0xE0 - 1;
-    limits[31] = 0xC0 - 1;
-    let incomplete_limits = _mm256_loadu_si256(limits.as_ptr().cast());
+    let incomplete_limits = _mm256_loadu_si256(INCOMPLETE_LIMITS_32.as_ptr().cast());
     let third_byte_floor = _mm256_set1_epi8((0xE0u8 - 0x80) as i8);
     let fourth_byte_floor = _mm256_set1_epi8((0xF0u8 - 0x80) as i8);
     let high_bit = _mm256_set1_epi8(0x80u8 as i8);
@@ -266,10 +275,16 @@ pub(crate) unsafe fn is_utf8_avx2(input: &[u8]) -> bool {
     for block in &mut blocks {
         check!(_mm256_loadu_si256(block.as_ptr().cast()));
     }
-    let rest = blocks.remainder();
-    let mut padded = [0u8; 32];
-    padded[..rest.len()].copy_from_slice(rest);
-    check!(_mm256_loadu_si256(padded.as_ptr().cast()));
+    if !blocks.remainder().is_empty() {
+        // The last 32 bytes, overlapping what was checked, with the 32 before them as the
+        // previous block: checking a byte twice is harmless, and it spares the copy into a
+        // padded buffer that made short inputs slow.
+        let end = input.as_ptr().add(input.len());
+        previous = _mm256_loadu_si256(end.sub(64).cast());
+        check!(_mm256_loadu_si256(end.sub(32).cast()));
+    }
+    // The input must not end inside a character.
+    error = _mm256_or_si256(error, previous_incomplete);
 
     _mm256_movemask_epi8(_mm256_cmpeq_epi8(error, _mm256_setzero_si256())) == -1
 }
