@@ -1,0 +1,431 @@
+//! A blocking EventSource on `std::net` alone (what Python's sseclient does), for scripts
+//! and small systems: an iterator of events over plain `http://` with HTTP/1.1, chunked or
+//! not, reconnecting with `Last-Event-ID` after the server's `retry:`, with a read-idle
+//! timeout from the socket's read timeout.
+//!
+//! No TLS, no proxies, no redirects: put it behind a local TLS terminator, or use the async
+//! client ([`crate::client`]) for those.
+//!
+//! ```no_run
+//! use sse_demo::blocking::{EventSource, Incoming};
+//!
+//! let mut source = EventSource::new("http://127.0.0.1:8080/events/weather")?;
+//! for next in &mut source {
+//!     if let Ok(Incoming::Event(event)) = next {
+//!         println!("{}: {}", event.event_type(), event.data());
+//!     }
+//! }
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::time::Instant;
+
+use crate::client::Core;
+pub use crate::client::{Incoming, Options};
+use crate::interim::OpenError;
+
+/// An `http://host[:port]/path` URL, split.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpUrl {
+    /// Host name or address (IPv6 without brackets).
+    pub host: String,
+    /// Port (80 when not given).
+    pub port: u16,
+    /// Path and query, starting with `/`.
+    pub target: String,
+}
+
+impl HttpUrl {
+    /// Splits `url`; only `http://` is supported.
+    pub fn parse(url: &str) -> io::Result<Self> {
+        let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidInput, format!("{url}: {why}"));
+        let rest = url
+            .strip_prefix("http://")
+            .ok_or_else(|| bad("only http:// URLs are supported"))?;
+        let (authority, target) = match rest.find('/') {
+            Some(slash) => (&rest[..slash], &rest[slash..]),
+            None => (rest, "/"),
+        };
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (host, after) = v6.split_once(']').ok_or_else(|| bad("unclosed ["))?;
+            (host, after.strip_prefix(':'))
+        } else {
+            match authority.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            }
+        };
+        let port = match port {
+            Some(port) => port.parse().map_err(|_| bad("bad port"))?,
+            None => 80,
+        };
+        if host.is_empty() {
+            return Err(bad("no host"));
+        }
+        Ok(HttpUrl {
+            host: host.to_owned(),
+            port,
+            target: target.to_owned(),
+        })
+    }
+
+    fn host_header(&self) -> String {
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        if self.port == 80 {
+            host
+        } else {
+            format!("{host}:{}", self.port)
+        }
+    }
+}
+
+/// A blocking EventSource; iterate over it. The iterator ends once the source is closed
+/// (after a fatal error, which it yields first, or [`close`](Self::close)).
+pub struct EventSource {
+    url: HttpUrl,
+    options: Options,
+    core: Core,
+    body: Option<Body>,
+    buf: Vec<u8>,
+}
+
+impl EventSource {
+    /// A source for `url` with default options.
+    pub fn new(url: &str) -> io::Result<Self> {
+        Self::with_options(url, Options::default())
+    }
+
+    /// A source for `url`.
+    pub fn with_options(url: &str, options: Options) -> io::Result<Self> {
+        Ok(EventSource {
+            url: HttpUrl::parse(url)?,
+            core: Core::new(&options),
+            options,
+            body: None,
+            buf: vec![0; 16 * 1024],
+        })
+    }
+
+    /// The last event ID.
+    pub fn last_event_id(&self) -> Option<&str> {
+        self.core.last_event_id()
+    }
+
+    /// Closes the source for good.
+    pub fn close(&mut self) {
+        self.core.close();
+        self.body = None;
+    }
+
+    fn connect(&mut self) -> Result<(), OpenError> {
+        let (headers, sent_id) = self.core.request_headers();
+        let result = (|| -> io::Result<(u16, Option<Vec<u8>>, Body)> {
+            let addrs = (self.url.host.as_str(), self.url.port).to_socket_addrs()?;
+            let mut last_error = io::Error::new(io::ErrorKind::NotFound, "no address");
+            let mut stream = None;
+            for addr in addrs {
+                match TcpStream::connect_timeout(&addr, self.options.connect_timeout) {
+                    Ok(s) => {
+                        stream = Some(s);
+                        break;
+                    }
+                    Err(error) => last_error = error,
+                }
+            }
+            let mut stream = stream.ok_or(last_error)?;
+            stream.set_nodelay(true)?;
+            stream.set_read_timeout(self.options.read_idle)?;
+            let mut request = format!(
+                "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: sse-demo-blocking\r\n",
+                self.url.target,
+                self.url.host_header()
+            );
+            for (name, value) in headers {
+                request.push_str(&format!("{name}: {value}\r\n"));
+            }
+            request.push_str("\r\n");
+            stream.write_all(request.as_bytes())?;
+            let mut reader = BufReader::new(stream);
+            let head = read_head(&mut reader)?;
+            let body = if head.chunked {
+                Body::Chunked(Chunked::new(reader))
+            } else if let Some(len) = head.content_length {
+                Body::Limited(reader.take(len))
+            } else {
+                Body::UntilClose(reader)
+            };
+            Ok((head.status, head.content_type, body))
+        })();
+        match result {
+            Ok((status, content_type, body)) => {
+                self.core
+                    .handle_response(status, content_type.as_deref(), sent_id)?;
+                self.body = Some(body);
+            }
+            Err(error) => self.disconnect(error.to_string()),
+        }
+        Ok(())
+    }
+
+    fn disconnect(&mut self, reason: String) {
+        self.body = None;
+        self.core.disconnect(reason);
+    }
+}
+
+impl Iterator for EventSource {
+    type Item = Result<Incoming, OpenError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.core.pop() {
+                Ok(Some(incoming)) => return Some(Ok(incoming)),
+                Ok(None) => {}
+                Err(()) => return None,
+            }
+            let Some(body) = self.body.as_mut() else {
+                if let Some(at) = self.core.take_reconnect_at() {
+                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
+                }
+                if let Err(fatal) = self.connect() {
+                    return Some(Err(fatal));
+                }
+                continue;
+            };
+            match body.read(&mut self.buf) {
+                Ok(0) => self.disconnect("the server ended the stream".to_owned()),
+                Ok(n) => self.core.handle_data(&self.buf[..n]),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(error)
+                    if matches!(
+                        error.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    let idle = self.options.read_idle.unwrap_or_default();
+                    self.disconnect(format!("nothing received for {idle:?}"));
+                }
+                Err(error) => self.disconnect(error.to_string()),
+            }
+        }
+    }
+}
+
+struct Head {
+    status: u16,
+    content_type: Option<Vec<u8>>,
+    chunked: bool,
+    content_length: Option<u64>,
+}
+
+/// Most bytes of a response head (status line and headers) accepted.
+const MAX_HEAD: usize = 64 * 1024;
+
+fn read_head(reader: &mut impl BufRead) -> io::Result<Head> {
+    let invalid = |why: &str| io::Error::new(io::ErrorKind::InvalidData, why.to_owned());
+    let mut line = Vec::new();
+    let mut total = 0;
+    let mut next_line = |line: &mut Vec<u8>| -> io::Result<()> {
+        line.clear();
+        let n = reader
+            .take((MAX_HEAD - total) as u64)
+            .read_until(b'\n', line)?;
+        total += n;
+        if n == 0 || !line.ends_with(b"\n") {
+            return Err(invalid("the response head ended early or is too long"));
+        }
+        while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            line.pop();
+        }
+        Ok(())
+    };
+    next_line(&mut line)?;
+    // "HTTP/1.1 200 OK"
+    let status = line
+        .split(|b| *b == b' ')
+        .nth(1)
+        .and_then(|code| std::str::from_utf8(code).ok())
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| invalid("bad status line"))?;
+    let mut head = Head {
+        status,
+        content_type: None,
+        chunked: false,
+        content_length: None,
+    };
+    loop {
+        next_line(&mut line)?;
+        if line.is_empty() {
+            return Ok(head);
+        }
+        let Some(colon) = line.iter().position(|b| *b == b':') else {
+            continue;
+        };
+        let name = line[..colon].trim_ascii();
+        let value = line[colon + 1..].trim_ascii();
+        if name.eq_ignore_ascii_case(b"content-type") {
+            head.content_type = Some(value.to_vec());
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            head.chunked = value
+                .split(|b| *b == b',')
+                .any(|coding| coding.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+        } else if name.eq_ignore_ascii_case(b"content-length") {
+            head.content_length = std::str::from_utf8(value).ok().and_then(|v| v.parse().ok());
+        }
+    }
+}
+
+enum Body {
+    Chunked(Chunked<BufReader<TcpStream>>),
+    Limited(io::Take<BufReader<TcpStream>>),
+    UntilClose(BufReader<TcpStream>),
+}
+
+impl Read for Body {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Body::Chunked(r) => r.read(buf),
+            Body::Limited(r) => r.read(buf),
+            Body::UntilClose(r) => r.read(buf),
+        }
+    }
+}
+
+/// HTTP/1.1 chunked transfer decoding.
+struct Chunked<R> {
+    inner: R,
+    /// Bytes left in the current chunk; `None` before a size line.
+    left: Option<u64>,
+    done: bool,
+}
+
+impl<R: BufRead> Chunked<R> {
+    fn new(inner: R) -> Self {
+        Chunked {
+            inner,
+            left: None,
+            done: false,
+        }
+    }
+
+    fn line(&mut self) -> io::Result<Vec<u8>> {
+        let mut line = Vec::new();
+        let n = (&mut self.inner).take(4096).read_until(b'\n', &mut line)?;
+        if n == 0 || !line.ends_with(b"\n") {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the connection closed inside a chunked body",
+            ));
+        }
+        while line.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+            line.pop();
+        }
+        Ok(line)
+    }
+}
+
+impl<R: BufRead> Read for Chunked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.done || buf.is_empty() {
+                return Ok(0);
+            }
+            match self.left {
+                None => {
+                    let line = self.line()?;
+                    let size = line.split(|b| *b == b';').next().unwrap_or(b"");
+                    let size = std::str::from_utf8(size.trim_ascii())
+                        .ok()
+                        .and_then(|s| u64::from_str_radix(s, 16).ok())
+                        .ok_or_else(|| {
+                            io::Error::new(io::ErrorKind::InvalidData, "bad chunk size")
+                        })?;
+                    if size == 0 {
+                        // Trailers, up to the empty line.
+                        while !self.line()?.is_empty() {}
+                        self.done = true;
+                        return Ok(0);
+                    }
+                    self.left = Some(size);
+                }
+                Some(0) => {
+                    if !self.line()?.is_empty() {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "chunk not followed by CRLF",
+                        ));
+                    }
+                    self.left = None;
+                }
+                Some(left) => {
+                    let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+                    let n = self.inner.read(&mut buf[..want])?;
+                    if n == 0 {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the connection closed inside a chunk",
+                        ));
+                    }
+                    self.left = Some(left - n as u64);
+                    return Ok(n);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let url = HttpUrl::parse("http://127.0.0.1:8080/events?x=1").unwrap();
+        assert_eq!(
+            (url.host.as_str(), url.port, url.target.as_str()),
+            ("127.0.0.1", 8080, "/events?x=1")
+        );
+        let url = HttpUrl::parse("http://[::1]:9/").unwrap();
+        assert_eq!(
+            (url.host.as_str(), url.port, url.host_header()),
+            ("::1", 9, "[::1]:9".to_owned())
+        );
+        let url = HttpUrl::parse("http://example.org").unwrap();
+        assert_eq!(
+            (url.port, url.target.as_str(), url.host_header()),
+            (80, "/", "example.org".to_owned())
+        );
+        assert!(HttpUrl::parse("https://example.org/").is_err());
+    }
+
+    #[test]
+    fn chunked_at_every_split() {
+        let wire = b"5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nTrailer: x\r\n\r\n";
+        for read_size in 1..wire.len() {
+            let mut decoder = Chunked::new(BufReader::with_capacity(read_size, &wire[..]));
+            let mut out = Vec::new();
+            let mut buf = [0; 3];
+            loop {
+                let n = decoder.read(&mut buf).unwrap();
+                if n == 0 {
+                    break;
+                }
+                out.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(out, b"hello, world");
+        }
+    }
+
+    #[test]
+    fn chunked_cut_is_an_error() {
+        let mut decoder = Chunked::new(BufReader::new(&b"5\r\nhel"[..]));
+        let mut out = Vec::new();
+        assert!(decoder.read_to_end(&mut out).is_err());
+    }
+}

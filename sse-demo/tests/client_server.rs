@@ -1,0 +1,332 @@
+//! The demo server and the two clients together, on 127.0.0.1, each test bounded in time.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use sse_demo::client::{EventSource, Incoming, Options};
+use sse_demo::script::{self, Seen};
+use sse_demo::server::{self, Config, Running};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+async fn start(config: Config) -> Running {
+    let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    server::start(loopback, config)
+        .await
+        .expect("bind 127.0.0.1")
+}
+
+fn options() -> Options {
+    Options {
+        read_idle: Some(Duration::from_secs(10)),
+        comments: true,
+        ..Options::default()
+    }
+}
+
+/// Everything the async client reported until the script's `end` event.
+async fn receive_script(url: String) -> Vec<Incoming> {
+    let mut source = EventSource::new(url, options());
+    let mut log = Vec::new();
+    while let Some(next) = source.next().await {
+        let incoming = next.expect("no fatal error");
+        let end = matches!(&incoming, Incoming::Event(e) if e.event_type() == script::END_TYPE);
+        log.push(incoming);
+        if end {
+            break;
+        }
+    }
+    source.close();
+    log
+}
+
+fn events(log: &[Incoming]) -> Vec<Seen> {
+    log.iter()
+        .filter_map(|incoming| match incoming {
+            Incoming::Event(event) => Some(Seen::of(event)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The server cuts the first connection in the middle of an event; the client reconnects
+/// after the `retry:` the stream set just before, sends `Last-Event-ID`, and ends with
+/// exactly the scripted sequence.
+#[tokio::test]
+async fn async_client_resumes_the_script_exactly() {
+    let server = start(Config::default()).await;
+    let url = format!("http://{}/events/script", server.addr);
+    let log = tokio::time::timeout(LIMIT, receive_script(url))
+        .await
+        .expect("the script ends in time");
+
+    assert_eq!(
+        events(&log),
+        script::expected(),
+        "nothing lost, nothing twice"
+    );
+    check_connections(&server);
+
+    // What the client reported around the cut.
+    let opens: Vec<_> = log
+        .iter()
+        .filter_map(|i| match i {
+            Incoming::Open { last_event_id } => Some(last_event_id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(opens, [None, Some(script::CUT_AFTER_ID.to_owned())]);
+    let waits: Vec<_> = log
+        .iter()
+        .filter_map(|i| match i {
+            Incoming::Reconnecting { after, .. } => Some(*after),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        waits,
+        [script::RETRY_AT_CUT],
+        "the wait is the server's latest retry"
+    );
+    let retries: Vec<_> = log
+        .iter()
+        .filter_map(|i| match i {
+            Incoming::Retry(delay) => Some(*delay),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retries, [script::RETRY_AT_START, script::RETRY_AT_CUT]);
+    assert!(
+        log.iter()
+            .any(|i| matches!(i, Incoming::Comment(text) if text == "script start")),
+        "comments are reported"
+    );
+    server.shutdown().await;
+}
+
+/// Checks the server side of a scripted run: a first connection without `Last-Event-ID`,
+/// a second with the id of the last whole event, after the reconnection time.
+fn check_connections(server: &Running) {
+    let connections = server.app.script.connections();
+    let ids: Vec<_> = connections
+        .iter()
+        .map(|c| c.last_event_id.as_deref())
+        .collect();
+    assert_eq!(ids, [None, Some(script::CUT_AFTER_ID)]);
+    let cut = server
+        .app
+        .script
+        .cut_at()
+        .expect("the server cut the stream");
+    let waited = connections[1].at.duration_since(cut);
+    assert!(
+        waited >= script::RETRY_AT_CUT - Duration::from_millis(20),
+        "reconnected {waited:?} after the cut, before the retry of {:?}",
+        script::RETRY_AT_CUT
+    );
+    assert!(
+        waited < script::RETRY_AT_START,
+        "reconnected {waited:?} after the cut: the retry sent before the cut was not used"
+    );
+    eprintln!(
+        "reconnected {waited:?} after the cut (retry: {:?})",
+        script::RETRY_AT_CUT
+    );
+}
+
+/// The same script through the blocking `std::net` client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocking_client_resumes_the_script_exactly() {
+    use sse_demo::blocking;
+    let server = start(Config::default()).await;
+    let url = format!("http://{}/events/script", server.addr);
+    let log = tokio::task::spawn_blocking(move || {
+        let started = Instant::now();
+        let mut source = blocking::EventSource::with_options(
+            &url,
+            sse_demo::client::Options {
+                read_idle: Some(Duration::from_secs(10)),
+                ..sse_demo::client::Options::default()
+            },
+        )
+        .unwrap();
+        let mut log = Vec::new();
+        for next in &mut source {
+            let incoming = next.expect("no fatal error");
+            let end = matches!(&incoming, Incoming::Event(e) if e.event_type() == script::END_TYPE);
+            log.push(incoming);
+            assert!(started.elapsed() < LIMIT, "the script ends in time");
+            if end {
+                break;
+            }
+        }
+        log
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        events(&log),
+        script::expected(),
+        "nothing lost, nothing twice"
+    );
+    check_connections(&server);
+    server.shutdown().await;
+}
+
+/// A client that knows where it left off (here: a seeded id) gets every weather event
+/// after it from the resume buffer, then the live ones, in order.
+#[tokio::test]
+async fn weather_resumes_from_the_resume_buffer() {
+    let server = start(Config {
+        weather_every: Duration::from_millis(20),
+        ..Config::default()
+    })
+    .await;
+    while server.app.weather_last_id() < 10 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let url = format!("http://{}/events/weather", server.addr);
+    let mut source = EventSource::new(
+        url,
+        Options {
+            last_event_id: Some("3".to_owned()),
+            ..options()
+        },
+    );
+    let mut ids = Vec::new();
+    tokio::time::timeout(LIMIT, async {
+        while ids.len() < 20 {
+            if let Incoming::Event(event) = source.next().await.unwrap().unwrap() {
+                ids.push(event.last_event_id().parse::<u64>().unwrap());
+            }
+        }
+    })
+    .await
+    .expect("20 events in time");
+    assert_eq!(ids, (4..24).collect::<Vec<_>>());
+    server.shutdown().await;
+}
+
+/// Shutdown ends every stream cleanly (a last comment, then the end of the response) and
+/// returns well within its grace period.
+#[tokio::test]
+async fn shutdown_ends_every_stream() {
+    let server = start(Config {
+        tick: Duration::from_millis(50),
+        ..Config::default()
+    })
+    .await;
+    let mut sources: Vec<_> = ["time", "weather", "script"]
+        .iter()
+        .map(|path| EventSource::new(format!("http://{}/events/{path}", server.addr), options()))
+        .collect();
+    for source in &mut sources {
+        match source.next().await.unwrap().unwrap() {
+            Incoming::Open { .. } => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    while server
+        .app
+        .stats
+        .streams
+        .load(std::sync::atomic::Ordering::Relaxed)
+        < 3
+    {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let stats = &server.app.clone();
+    let started = Instant::now();
+    let shutting_down = tokio::spawn(server.shutdown());
+    for source in &mut sources {
+        let reason = tokio::time::timeout(LIMIT, async {
+            loop {
+                match source.next().await.unwrap().unwrap() {
+                    Incoming::Reconnecting { reason, .. } => return reason,
+                    _ => continue,
+                }
+            }
+        })
+        .await
+        .expect("the stream ends");
+        assert_eq!(reason, "the server ended the stream");
+        source.close();
+    }
+    shutting_down.await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        stats
+            .stats
+            .streams
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+}
+
+/// A client that stops reading is dropped after the send timeout instead of being buffered
+/// for ever, and the other clients carry on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_client_is_dropped() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start(Config {
+        weather_every: Duration::from_millis(1),
+        send_timeout: Duration::from_millis(500),
+        channel_capacity: 1 << 16,
+        send_buffer: Some(8192),
+        write_buffer: 8192,
+        ..Config::default()
+    })
+    .await;
+    // A reader that takes the headers, then nothing more, through a tiny receive window.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let mut stalled = socket.connect(server.addr).await.unwrap();
+    stalled
+        .write_all(b"GET /events/weather HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = [0; 64];
+    let n = stalled.read(&mut head).await.unwrap();
+    assert!(head[..n].starts_with(b"HTTP/1.1 200"));
+
+    let mut healthy = EventSource::new(format!("http://{}/events/weather", server.addr), options());
+    let deadline = Instant::now() + LIMIT;
+    let mut healthy_events = 0;
+    while server
+        .app
+        .stats
+        .stalled
+        .load(std::sync::atomic::Ordering::Relaxed)
+        == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the stalled client was not dropped in time"
+        );
+        tokio::time::timeout(Duration::from_millis(100), async {
+            if let Some(Ok(Incoming::Event(_))) = healthy.next().await {
+                healthy_events += 1;
+            }
+        })
+        .await
+        .ok();
+    }
+    // Its socket is closed: after what was in flight, the read ends.
+    let drained = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = vec![0; 1 << 16];
+        loop {
+            match stalled.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(drained.is_ok(), "the stalled connection was closed");
+    assert!(healthy_events > 0, "the healthy client kept receiving");
+    server.shutdown().await;
+}
