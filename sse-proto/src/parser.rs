@@ -8,13 +8,13 @@
 //! two apart: nothing here may depend on where chunks were split. Each rule carries a link or
 //! a quote of the standard; `docs/conformance.md` maps every rule to its test, so update both.
 
-use bytes::{BufMut, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 use core::time::Duration;
 
 use crate::error::{EncodeError, ParseError};
 use crate::event::Event;
 use crate::line::{LineSplitter, Next};
-use crate::text::Text;
+use crate::text::{Text, INLINE_CAPACITY};
 use crate::utf8::{is_utf8, push_utf8_lossy, utf8_lossy_len, Utf8Bytes};
 
 /// Data buffers are (re)allocated at least this large, so small events share allocations.
@@ -227,6 +227,48 @@ impl Parser {
     /// assert!(input.is_empty());
     /// ```
     pub fn poll(&mut self, input: &mut &[u8]) -> Result<Step, ParseError> {
+        self.poll_from(input, None)
+    }
+
+    /// Like [`poll`](Self::poll), for input that arrives as [`Bytes`] (hyper, reqwest and
+    /// axum bodies do): the data of an event whose single `data:` line lies whole in one
+    /// chunk is handed out as a slice of that chunk, without copying. `input` is advanced
+    /// past what was consumed.
+    ///
+    /// # Errors
+    ///
+    /// As for [`poll`](Self::poll).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use sse_proto::{Parser, Step};
+    ///
+    /// let body = Bytes::from_static(b"data: a payload longer than forty bytes, shared not copied\n\n");
+    /// let mut input = body.clone();
+    /// let mut parser = Parser::new();
+    /// match parser.poll_bytes(&mut input) {
+    ///     Ok(Step::Event(event)) => {
+    ///         assert_eq!(event.data(), "a payload longer than forty bytes, shared not copied");
+    ///         assert_eq!(event.data().as_ptr(), body[6..].as_ptr()); // the same memory
+    ///     }
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// assert!(input.is_empty());
+    /// ```
+    pub fn poll_bytes(&mut self, input: &mut Bytes) -> Result<Step, ParseError> {
+        let mut rest: &[u8] = input;
+        let before = rest.len();
+        let step = self.poll_from(&mut rest, Some(input));
+        let consumed = before - rest.len();
+        input.advance(consumed);
+        step
+    }
+
+    /// The parsing loop; `origin`, when given, is the `Bytes` that `input` is a view of.
+    #[inline(always)]
+    fn poll_from(&mut self, input: &mut &[u8], origin: Option<&Bytes>) -> Result<Step, ParseError> {
         if self.finished {
             return Ok(Step::End);
         }
@@ -243,7 +285,7 @@ impl Parser {
                     }
                 }
                 Next::Line(line) => {
-                    if let Some(found) = self.fields.process_line(line) {
+                    if let Some(found) = self.fields.process_line(line, origin) {
                         return found;
                     }
                 }
@@ -395,7 +437,7 @@ impl Parser {
     /// assert_eq!(parser.buffered_len(), "abc".len() + "data: par".len());
     /// ```
     pub fn buffered_len(&self) -> usize {
-        self.lines.buffered_len() + self.fields.data.len()
+        self.lines.buffered_len() + self.fields.data_len()
     }
 
     /// Bytes allocated for the buffers counted by [`buffered_len`](Self::buffered_len).
@@ -463,6 +505,9 @@ struct EventBuffers {
     /// The data buffer, without the trailing LF the standard appends (it is removed at
     /// dispatch anyway); `has_data` tells "no data field" apart from "one empty one".
     data: BytesMut,
+    /// The event's only data line so far, when it could be kept as a slice of the caller's
+    /// `Bytes` instead of copied into `data` (see [`Parser::poll_bytes`]).
+    data_slice: Option<Bytes>,
     has_data: bool,
     event_type: Option<Text>,
     /// The last event ID buffer: `None` until an `id:` field is seen.
@@ -482,6 +527,7 @@ impl EventBuffers {
         EventBuffers {
             config,
             data: BytesMut::new(),
+            data_slice: None,
             has_data: false,
             event_type: None,
             id_buffer: None,
@@ -497,6 +543,7 @@ impl EventBuffers {
     /// stream whose events carry no id keeps the old one.
     fn discard_event(&mut self) {
         self.data.clear();
+        self.data_slice = None;
         self.has_data = false;
         self.event_type = None;
         self.dropping_event = false;
@@ -525,6 +572,7 @@ impl EventBuffers {
 
     fn drop_event(&mut self) {
         self.data.clear();
+        self.data_slice = None;
         self.has_data = false;
         self.event_type = None;
         self.dropping_event = true;
@@ -532,7 +580,11 @@ impl EventBuffers {
 
     /// One non-empty line, per "Interpreting an event stream". `None`: nothing to report yet.
     #[inline]
-    fn process_line(&mut self, line: &[u8]) -> Option<Result<Step, ParseError>> {
+    fn process_line(
+        &mut self,
+        line: &[u8],
+        origin: Option<&Bytes>,
+    ) -> Option<Result<Step, ParseError>> {
         debug_assert!(!line.is_empty(), "blank lines dispatch in Parser::poll");
         // "If the line starts with a U+003A COLON character (:): Ignore the line."
         if line[0] == b':' {
@@ -547,14 +599,14 @@ impl EventBuffers {
         // is the field name and the value is empty."
         // The field nearly every event has, recognised without searching for the colon.
         if let Some(value) = line.strip_prefix(b"data:") {
-            return self.append_data(strip_one_space(value));
+            return self.append_data(strip_one_space(value), origin);
         }
         let (name, value) = match memchr::memchr(b':', line) {
             Some(colon) => (&line[..colon], strip_one_space(&line[colon + 1..])),
             None => (line, &b""[..]),
         };
         match name {
-            b"data" => self.append_data(value),
+            b"data" => self.append_data(value, origin),
             b"event" => {
                 if !self.dropping_event {
                     self.event_type = self.event_type_value(value);
@@ -581,7 +633,11 @@ impl EventBuffers {
 
     /// "Append the field value to the data buffer, then append a single U+000A LINE FEED
     /// (LF) character to the data buffer." The LF is written before the next value instead.
-    fn append_data(&mut self, value: &[u8]) -> Option<Result<Step, ParseError>> {
+    fn append_data(
+        &mut self,
+        value: &[u8],
+        origin: Option<&Bytes>,
+    ) -> Option<Result<Step, ParseError>> {
         if self.dropping_event {
             return None;
         }
@@ -592,13 +648,27 @@ impl EventBuffers {
             utf8_lossy_len(value)
         };
         let separator = usize::from(self.has_data);
-        let new_len = self.data.len() + separator + value_len;
+        let new_len = self.data_len() + separator + value_len;
         if new_len > self.config.max_event_len {
             self.drop_event();
             return Some(Err(ParseError::EventTooLarge {
                 len: new_len,
                 limit: self.config.max_event_len,
             }));
+        }
+        // The event's first data line, valid, too long to be stored inline, and lying whole in
+        // the caller's `Bytes`: keep a slice of it rather than a copy.
+        if !self.has_data && valid && value.len() > INLINE_CAPACITY {
+            if let Some(origin) = origin.filter(|origin| contains(origin, value)) {
+                self.data_slice = Some(origin.slice_ref(value));
+                self.has_data = true;
+                return None;
+            }
+        }
+        // A second data line: what was kept as a slice joins the buffer first.
+        if let Some(first) = self.data_slice.take() {
+            self.reserve_data(first.len());
+            append_reserved(&mut self.data, &[], &first);
         }
         self.reserve_data(separator + value_len);
         if valid {
@@ -612,6 +682,11 @@ impl EventBuffers {
         }
         self.has_data = true;
         None
+    }
+
+    /// Bytes of data held for the event being built.
+    fn data_len(&self) -> usize {
+        self.data.len() + self.data_slice.as_ref().map_or(0, Bytes::len)
     }
 
     /// Grows the data buffer in large steps (so small events share one allocation, reused
@@ -700,12 +775,17 @@ impl EventBuffers {
         self.has_data = false;
         // Short data is copied out and the buffer reused in place; longer data is cut off
         // without copying (one atomic operation now, one when the caller drops it).
-        let data = match Text::inline(&self.data) {
-            Some(inline) => {
-                self.data.clear();
-                inline
+        let data = if let Some(slice) = self.data_slice.take() {
+            // Validated when it was kept.
+            Text::Shared(Utf8Bytes::from_validated(slice))
+        } else {
+            match Text::inline(&self.data) {
+                Some(inline) => {
+                    self.data.clear();
+                    inline
+                }
+                None => Text::Shared(Utf8Bytes::from_validated(self.data.split().freeze())),
             }
-            None => Text::Shared(Utf8Bytes::from_validated(self.data.split().freeze())),
         };
         Some(Event::from_parsed(
             self.event_type.take(),
@@ -713,6 +793,13 @@ impl EventBuffers {
             self.last_event_id.clone(),
         ))
     }
+}
+
+/// Whether `part` lies inside `whole`'s memory (so `whole.slice_ref(part)` is allowed).
+fn contains(whole: &Bytes, part: &[u8]) -> bool {
+    let start = whole.as_ptr() as usize;
+    let at = part.as_ptr() as usize;
+    at >= start && at + part.len() <= start + whole.len()
 }
 
 /// Appends `head` then `tail` to `buf`, whose spare capacity the caller reserved: plain

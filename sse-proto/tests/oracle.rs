@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{chunkings, naive, run, show, Outcome, SEEDS};
+use common::{chunkings, naive, run, run_bytes, show, Outcome, SEEDS};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use sse_proto::ParserConfig;
@@ -106,6 +106,14 @@ fn check_against_model(
     let (got, got_id) = run(&config(emit_comments), chunks);
     let shown: Vec<String> = chunks.iter().map(|c| show(c)).collect();
     prop_assert_eq!(&got, &model, "chunks {}", shown.join("|"));
+    let (got_bytes, got_bytes_id) = run_bytes(&config(emit_comments), chunks);
+    prop_assert_eq!(&got_bytes, &model, "poll_bytes, chunks {}", shown.join("|"));
+    prop_assert_eq!(
+        &got_bytes_id,
+        &model_id,
+        "poll_bytes id, chunks {}",
+        shown.join("|")
+    );
     prop_assert_eq!(
         &got_id,
         &model_id,
@@ -158,8 +166,46 @@ proptest! {
         let whole = run(&config, &[&input]);
         let chunks = split(&input, &sizes);
         let shown: Vec<String> = chunks.iter().map(|c| show(c)).collect();
-        prop_assert_eq!(run(&config, &chunks), whole, "chunks {}", shown.join("|"));
+        prop_assert_eq!(run(&config, &chunks), whole.clone(), "chunks {}", shown.join("|"));
+        prop_assert_eq!(run_bytes(&config, &chunks), whole, "poll_bytes, chunks {}", shown.join("|"));
     }
+
+    /// Long data values (past the inline size, so `poll_bytes` keeps them as slices of the
+    /// chunk) in one or several lines, with multi-byte and invalid UTF-8, under any chunking.
+    #[test]
+    fn long_data_values_match_the_model_through_every_entry_point(
+        events in proptest::collection::vec(
+            (proptest::collection::vec(long_value(), 1..4), any::<bool>()),
+            1..6,
+        ),
+        sizes in chunk_sizes(),
+    ) {
+        let mut input = Vec::new();
+        for (lines, crlf) in &events {
+            let eol: &[u8] = if *crlf { b"\r\n" } else { b"\n" };
+            for line in lines {
+                input.extend_from_slice(b"data: ");
+                input.extend_from_slice(line);
+                input.extend_from_slice(eol);
+            }
+            input.extend_from_slice(eol);
+        }
+        let chunks = split(&input, &sizes);
+        check_against_model(&input, &chunks, false)?;
+        check_against_model(&input, &[&input], false)?;
+    }
+}
+
+/// A data value of 0 to 120 bytes without CR or LF: ASCII, multi-byte characters and
+/// invalid bytes.
+fn long_value() -> impl Strategy<Value = Vec<u8>> {
+    let piece = prop_oneof![
+        8 => proptest::collection::vec(0x20u8..0x7F, 1..16),
+        2 => Just("é日🙂".as_bytes().to_vec()),
+        1 => Just(vec![0xFF]),
+        1 => Just(vec![0xE2, 0x82]),
+    ];
+    proptest::collection::vec(piece, 0..12).prop_map(|pieces| pieces.concat())
 }
 
 #[test]

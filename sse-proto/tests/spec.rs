@@ -1005,3 +1005,30 @@ fn endless_line_keeps_memory_bounded() {
     // The line buffer (kept at 1 MiB for reuse) plus one data arena chunk.
     assert!(parser.allocated_len() <= (2 << 20) + SLACK);
 }
+
+#[test]
+fn poll_bytes_shares_a_long_single_data_line_and_copies_otherwise() {
+    use bytes::Bytes;
+    let long = "x".repeat(100);
+    let body = Bytes::from(format!(
+        "data: {long}\n\ndata: {long}\ndata: two\n\ndata: short\n\n"
+    ));
+    let mut input = body.clone();
+    let mut parser = Parser::new();
+    let mut events = Vec::new();
+    loop {
+        match parser.poll_bytes(&mut input) {
+            Ok(Step::Event(event)) => events.push(event),
+            Ok(Step::NeedData) => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(events.len(), 3);
+    // One line, whole in the chunk: the event's data is the chunk's memory.
+    assert_eq!(events[0].data(), long);
+    assert_eq!(events[0].data().as_ptr(), body[6..].as_ptr());
+    // Two lines: joined into the parser's own buffer.
+    assert_eq!(events[1].data(), format!("{long}\ntwo"));
+    assert!(!body.as_ptr_range().contains(&events[1].data().as_ptr()));
+    assert_eq!(events[2].data(), "short");
+}

@@ -92,6 +92,33 @@ pub fn run(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, String) {
     (out, parser.last_event_id().to_string())
 }
 
+/// Like [`run`], but through `poll_bytes`, each chunk its own `Bytes` (the path that keeps a
+/// long single data line as a slice of the chunk instead of copying it).
+pub fn run_bytes(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, String) {
+    let mut parser = Parser::with_config(config.clone());
+    let mut out = Vec::new();
+    for chunk in chunks {
+        let mut input = bytes::Bytes::copy_from_slice(chunk);
+        loop {
+            let before = input.len();
+            let step = parser.poll_bytes(&mut input);
+            check_bounds(&parser, config);
+            match step {
+                Ok(Step::NeedData) => {
+                    assert!(input.is_empty(), "NeedData with {} bytes left", input.len());
+                    break;
+                }
+                Ok(Step::End) => panic!("End before finish()"),
+                Ok(step) => out.push(Ok(naive::observe(&step).expect("a reportable step"))),
+                Err(error) => out.push(Err(error)),
+            }
+            assert!(input.len() < before, "a step that consumed nothing");
+        }
+    }
+    parser.finish();
+    (out, parser.last_event_id().to_string())
+}
+
 /// Like [`run`], but through the `feed` iterator.
 pub fn run_feed(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, String) {
     let mut parser = Parser::with_config(config.clone());
@@ -179,6 +206,13 @@ pub fn assert_all_chunkings_with(
             got.1,
             last_event_id,
             "last event ID, chunks {}",
+            show_chunks(&chunks)
+        );
+        let got = run_bytes(config, &chunks);
+        assert_eq!(
+            got,
+            (expected.to_vec(), last_event_id.clone()),
+            "poll_bytes, chunks {}",
             show_chunks(&chunks)
         );
     }
