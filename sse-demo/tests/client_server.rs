@@ -1,20 +1,15 @@
 //! The demo server and the two clients together, on 127.0.0.1, each test bounded in time.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use sse_demo::client::{EventSource, Incoming, Options};
 use sse_demo::script::{self, Seen};
-use sse_demo::server::{self, Config, Running};
+use sse_demo::server::Config;
+
+mod common;
+use common::start;
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-async fn start(config: Config) -> Running {
-    let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
-    server::start(loopback, config)
-        .await
-        .expect("bind 127.0.0.1")
-}
 
 fn options() -> Options {
     Options {
@@ -65,7 +60,7 @@ async fn async_client_resumes_the_script_exactly() {
         script::expected(),
         "nothing lost, nothing twice"
     );
-    check_connections(&server);
+    common::check_script_connections(&server);
 
     // What the client reported around the cut.
     let opens: Vec<_> = log
@@ -104,36 +99,6 @@ async fn async_client_resumes_the_script_exactly() {
     server.shutdown().await;
 }
 
-/// Checks the server side of a scripted run: a first connection without `Last-Event-ID`,
-/// a second with the id of the last whole event, after the reconnection time.
-fn check_connections(server: &Running) {
-    let connections = server.app.script.connections();
-    let ids: Vec<_> = connections
-        .iter()
-        .map(|c| c.last_event_id.as_deref())
-        .collect();
-    assert_eq!(ids, [None, Some(script::CUT_AFTER_ID)]);
-    let cut = server
-        .app
-        .script
-        .cut_at()
-        .expect("the server cut the stream");
-    let waited = connections[1].at.duration_since(cut);
-    assert!(
-        waited >= script::RETRY_AT_CUT - Duration::from_millis(20),
-        "reconnected {waited:?} after the cut, before the retry of {:?}",
-        script::RETRY_AT_CUT
-    );
-    assert!(
-        waited < script::RETRY_AT_START,
-        "reconnected {waited:?} after the cut: the retry sent before the cut was not used"
-    );
-    eprintln!(
-        "reconnected {waited:?} after the cut (retry: {:?})",
-        script::RETRY_AT_CUT
-    );
-}
-
 /// The same script through the blocking `std::net` client.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocking_client_resumes_the_script_exactly() {
@@ -169,7 +134,7 @@ async fn blocking_client_resumes_the_script_exactly() {
         script::expected(),
         "nothing lost, nothing twice"
     );
-    check_connections(&server);
+    common::check_script_connections(&server);
     server.shutdown().await;
 }
 

@@ -1,0 +1,67 @@
+//! What the integration tests share: starting the server, checking a scripted run from the
+//! server's side, and skipping loudly when an outside peer is missing.
+#![allow(dead_code)] // each test binary uses part of it
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use sse_demo::script;
+use sse_demo::server::{self, Config, Running};
+
+/// Starts the demo server on 127.0.0.1, on a free port.
+pub async fn start(config: Config) -> Running {
+    let loopback: SocketAddr = "127.0.0.1:0".parse().unwrap();
+    server::start(loopback, config)
+        .await
+        .expect("bind 127.0.0.1")
+}
+
+/// Checks the server side of a scripted run: a first connection without `Last-Event-ID`,
+/// a second with the id of the last whole event, after the reconnection time the stream set
+/// just before the cut (not the one it set at the start).
+pub fn check_script_connections(server: &Running) {
+    let connections = server.app.script.connections();
+    let ids: Vec<_> = connections
+        .iter()
+        .map(|c| c.last_event_id.as_deref())
+        .collect();
+    assert_eq!(ids, [None, Some(script::CUT_AFTER_ID)]);
+    let cut = server
+        .app
+        .script
+        .cut_at()
+        .expect("the server cut the stream");
+    let waited = connections[1].at.duration_since(cut);
+    assert!(
+        waited >= script::RETRY_AT_CUT - Duration::from_millis(20),
+        "reconnected {waited:?} after the cut, before the retry of {:?}",
+        script::RETRY_AT_CUT
+    );
+    assert!(
+        waited < script::RETRY_AT_START,
+        "reconnected {waited:?} after the cut: the retry sent before the cut was not used"
+    );
+    eprintln!(
+        "reconnected {waited:?} after the cut (retry: {:?})",
+        script::RETRY_AT_CUT
+    );
+}
+
+/// Whether this run is CI's (`CI=true`), where a missing peer is a failure, not a skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
+}
+
+/// A missing outside peer: fails in CI, otherwise says loudly that the test did not run.
+pub fn missing_peer(what: &str, install: &str) {
+    if in_ci() {
+        panic!("{what} is missing and CI=true: {install}");
+    }
+    // Straight to stderr: the test harness captures `eprintln!`, and a skip must be seen.
+    use std::io::Write;
+    let line = "!".repeat(78);
+    let _ = writeln!(
+        std::io::stderr(),
+        "{line}\nSKIPPED: {what} is missing, so this test did NOT run.\n  {install}\n{line}"
+    );
+}
