@@ -9,7 +9,8 @@
 //! `parse_split` compares chunkings, so run both after any change. The invariants:
 //!
 //! - `partial` is empty exactly when the splitter is at the start of a line (or discarding);
-//!   it never holds more than `max_line_len` bytes.
+//!   it never holds more than `max_line_len` bytes. A line finished in `partial` is cut off
+//!   and handed over as `Bytes` (`Next::Assembled`).
 //! - A CR ends its line at once. If it was the last byte seen, `skip_lf` remembers to drop an
 //!   LF that starts the next input, so CR|LF split across chunks is one line end.
 //! - The BOM is matched byte by byte only before the first line; a partial match that fails
@@ -17,11 +18,11 @@
 //! - Every input byte is looked at once by `memchr2` and copied at most once (into
 //!   `partial`), so the work is linear in the input however it is chunked.
 
-use alloc::vec::Vec;
+use bytes::{Bytes, BytesMut};
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
-/// A `partial` buffer larger than this is freed once its line is done, so one huge line does
+/// A `partial` buffer larger than this is let go once its line is done, so one huge line does
 /// not pin its memory for the life of the connection.
 const KEEP_PARTIAL_CAPACITY: usize = 1 << 20;
 
@@ -36,8 +37,11 @@ enum Bom {
 /// What [`LineSplitter::next_line`] found.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Next<'a> {
-    /// A complete line, without its terminator.
+    /// A complete line, without its terminator, lying in the input.
     Line(&'a [u8]),
+    /// A complete line assembled from several inputs, handed over as owned bytes so that the
+    /// parser can keep a data value from it without another copy.
+    Assembled(Bytes),
     /// A line longer than the limit ended; its bytes were discarded as they arrived.
     TooLong { len: usize },
     /// The input is used up without completing a line.
@@ -48,9 +52,7 @@ pub(crate) enum Next<'a> {
 pub(crate) struct LineSplitter {
     bom: Bom,
     skip_lf: bool,
-    partial: Vec<u8>,
-    /// `partial` holds the line handed out by the previous call; clear it before going on.
-    partial_taken: bool,
+    partial: BytesMut,
     /// Length seen so far of an over-long line whose bytes are being skipped.
     discarding: Option<usize>,
     max_line_len: usize,
@@ -64,8 +66,7 @@ impl LineSplitter {
         LineSplitter {
             bom: Bom::Pending(0),
             skip_lf: false,
-            partial: Vec::new(),
-            partial_taken: false,
+            partial: BytesMut::new(),
             discarding: None,
             max_line_len,
             work: 0,
@@ -76,19 +77,15 @@ impl LineSplitter {
     pub(crate) fn reset(&mut self) {
         let max_line_len = self.max_line_len;
         let mut partial = core::mem::take(&mut self.partial);
-        partial.clear();
         *self = LineSplitter::new(max_line_len);
+        partial.clear();
         if partial.capacity() <= KEEP_PARTIAL_CAPACITY {
             self.partial = partial;
         }
     }
 
     pub(crate) fn buffered_len(&self) -> usize {
-        if self.partial_taken {
-            0
-        } else {
-            self.partial.len()
-        }
+        self.partial.len()
     }
 
     pub(crate) fn allocated_len(&self) -> usize {
@@ -103,11 +100,7 @@ impl LineSplitter {
     ///
     /// Returns how many bytes of `input` were consumed and what was found. `NeedData` always
     /// consumes the whole input.
-    pub(crate) fn next_line<'a>(&'a mut self, input: &'a [u8]) -> (usize, Next<'a>) {
-        if self.partial_taken {
-            self.partial_taken = false;
-            self.clear_partial();
-        }
+    pub(crate) fn next_line<'a>(&mut self, input: &'a [u8]) -> (usize, Next<'a>) {
         let mut pos = 0;
         if let Bom::Pending(matched) = self.bom {
             let mut matched = usize::from(matched);
@@ -176,8 +169,11 @@ impl LineSplitter {
         }
         self.work += line.len() as u64;
         extend_bounded(&mut self.partial, line, self.max_line_len);
-        self.partial_taken = true;
-        (consumed, Next::Line(&self.partial))
+        let assembled = self.partial.split().freeze();
+        if self.partial.capacity() > KEEP_PARTIAL_CAPACITY {
+            self.partial = BytesMut::new();
+        }
+        (consumed, Next::Assembled(assembled))
     }
 
     /// Keeps the start of a line that the input did not finish, within the line limit.
@@ -198,7 +194,7 @@ impl LineSplitter {
 
     fn clear_partial(&mut self) {
         if self.partial.capacity() > KEEP_PARTIAL_CAPACITY {
-            self.partial = Vec::new();
+            self.partial = BytesMut::new();
         } else {
             self.partial.clear();
         }
@@ -261,13 +257,19 @@ fn find_line_end(haystack: &[u8]) -> Option<usize> {
 }
 
 /// Appends `extra`, growing geometrically but never past `ceiling` (the line limit), so the
-/// allocation stays within the limit and not merely the contents.
-fn extend_bounded(buf: &mut Vec<u8>, extra: &[u8], ceiling: usize) {
+/// allocation stays within the limit and not merely the contents. When the buffer's room is
+/// used up it first reclaims its own allocation (free again once the lines cut from it are
+/// dropped), and otherwise allocates exactly the size it wants.
+fn extend_bounded(buf: &mut BytesMut, extra: &[u8], ceiling: usize) {
     let needed = buf.len() + extra.len();
     if needed > buf.capacity() {
-        let target = needed.max(buf.capacity().saturating_mul(2)).max(64);
+        let target = needed.max(buf.len().saturating_mul(2)).max(64);
         let target = target.min(ceiling).max(needed);
-        buf.reserve_exact(target - buf.len());
+        if !buf.try_reclaim(target - buf.len()) {
+            let mut grown = BytesMut::with_capacity(target);
+            grown.extend_from_slice(buf);
+            *buf = grown;
+        }
     }
     buf.extend_from_slice(extra);
 }
@@ -276,6 +278,7 @@ fn extend_bounded(buf: &mut Vec<u8>, extra: &[u8], ceiling: usize) {
 mod tests {
     use super::*;
     use alloc::vec;
+    use alloc::vec::Vec;
 
     fn split_all(splitter: &mut LineSplitter, chunks: &[&[u8]]) -> Vec<Result<Vec<u8>, usize>> {
         let mut out = vec![];
@@ -285,6 +288,10 @@ mod tests {
                 let (used, next) = splitter.next_line(input);
                 let done = match next {
                     Next::Line(line) => {
+                        out.push(Ok(line.to_vec()));
+                        false
+                    }
+                    Next::Assembled(line) => {
                         out.push(Ok(line.to_vec()));
                         false
                     }

@@ -289,6 +289,12 @@ impl Parser {
                         return found;
                     }
                 }
+                // Never empty: it holds at least the bytes of an earlier input.
+                Next::Assembled(line) => {
+                    if let Some(found) = self.fields.process_line(&line, Some(&line)) {
+                        return found;
+                    }
+                }
                 Next::TooLong { len } => return Err(self.fields.line_too_long(len)),
                 Next::NeedData => return Ok(Step::NeedData),
             }
