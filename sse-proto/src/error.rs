@@ -1,5 +1,6 @@
 //! Errors, split by culprit: [`ParseError`] is the peer's (the bytes received),
-//! [`EncodeError`] is the caller's (the values it asked to send).
+//! [`EncodeError`] is the caller's (the values it asked to send), [`OpenError`] is the HTTP
+//! response's, [`LastEventIdError`] the request header's.
 
 /// The peer sent more than a configured limit allows.
 ///
@@ -113,4 +114,99 @@ pub enum EncodeError {
         /// Bytes the buffer could take.
         available: usize,
     },
+}
+
+/// The server's response cannot open an event stream (the standard's "fail the
+/// connection"), or the client was not waiting for one.
+///
+/// Returned by [`Client::handle_response`](crate::Client::handle_response). Except for a
+/// status the opt-in retry policy covers
+/// ([`ClientConfig::retry_server_errors`](crate::ClientConfig::retry_server_errors)), the
+/// client is then closed for good: browsers never reconnect after these.
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::OpenError;
+///
+/// let err = OpenError::Status { status: 404 };
+/// assert_eq!(err.to_string(), "the server answered with status 404 instead of 200");
+/// let err = OpenError::ContentType { content_type: Some("text/html".into()) };
+/// assert_eq!(err.to_string(), "the server sent content type \"text/html\" instead of text/event-stream");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// Status 204 No Content: the server's way of telling the client to stop reconnecting.
+    #[error("the server answered 204 No Content: it asks the client to stop")]
+    NoContent,
+    /// A status other than 200 and 204 (redirects included: following them is the HTTP
+    /// library's job, and what reaches the client is the final response).
+    #[error("the server answered with status {status} instead of 200")]
+    Status {
+        /// The HTTP status code received.
+        status: u16,
+    },
+    /// Status 200, but the `Content-Type`'s MIME essence is not `text/event-stream`.
+    #[error(
+        "the server sent {} instead of text/event-stream",
+        ShowContentType(content_type)
+    )]
+    ContentType {
+        /// The `Content-Type` header as received (invalid UTF-8 replaced by U+FFFD), `None`
+        /// when there was none.
+        content_type: Option<crate::Utf8Bytes>,
+    },
+    /// [`handle_response`](crate::Client::handle_response) was called while the client was
+    /// not waiting for a response: it was closed (for instance by
+    /// [`close`](crate::Client::close) while the request was in flight) or already open.
+    /// Drop the response without reading its body.
+    #[error("the client was not waiting for a response (closed, or already open)")]
+    NotAwaitingResponse,
+}
+
+/// A `Last-Event-ID` request header that cannot be an event ID.
+///
+/// Returned by [`parse_last_event_id`](crate::parse_last_event_id). The server should answer
+/// as it would to a client with no last event ID, or refuse the request.
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::{parse_last_event_id, LastEventIdError};
+///
+/// assert_eq!(
+///     parse_last_event_id(b"12\x0034"),
+///     Err(LastEventIdError::ForbiddenByte { byte: 0, position: 2 })
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LastEventIdError {
+    /// The value is not UTF-8, so no event stream could have set it (streams are UTF-8).
+    #[error("Last-Event-ID is not valid UTF-8 (valid up to byte {valid_up_to})")]
+    NotUtf8 {
+        /// Length of the valid prefix, in bytes.
+        valid_up_to: usize,
+    },
+    /// The value contains CR, LF or NUL, which no `id:` field can carry.
+    #[error("Last-Event-ID contains byte {byte:#04x} at position {position}, which no event ID can hold")]
+    ForbiddenByte {
+        /// The offending byte: `0x00`, `0x0a` or `0x0d`.
+        byte: u8,
+        /// Its position in the header value as given (before trimming).
+        position: usize,
+    },
+}
+
+/// Displays a received content type for [`OpenError::ContentType`].
+struct ShowContentType<'a>(&'a Option<crate::Utf8Bytes>);
+
+impl core::fmt::Display for ShowContentType<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.0 {
+            Some(content_type) => write!(f, "content type {:?}", content_type.as_str()),
+            None => f.write_str("no content type"),
+        }
+    }
 }

@@ -100,6 +100,24 @@
 //! # Ok::<(), sse_proto::EncodeError>(())
 //! ```
 //!
+//! # Connection helpers
+//!
+//! The rules around the wire format, as state machines you drive with `now` (and, for
+//! jitter, a random number): no timer, clock or random generator inside. Inputs are
+//! `handle_*`, outputs `poll_*`, and `poll_timeout()` says when to call
+//! `handle_timeout(now)`; each type's docs give its call order and a whole loop over a fake
+//! transport, and `docs/sans-io.md` the loops a caller writes.
+//!
+//! - [`Client`] (std): a browser's `EventSource` without the I/O: the request to send,
+//!   response checks ([`OpenError`]), reconnection with the server's `retry:`, optional
+//!   backoff with jitter, attempt limit and read timeout, and a last event ID that
+//!   survives reconnections.
+//! - [`KeepAlive`] (std): when an idle server connection should send a ping.
+//! - [`StallDetector`] (std): when a client has stopped reading and should be dropped.
+//! - [`ResumeBuffer`]: recent frames, replayed after a reconnecting client's
+//!   `Last-Event-ID`.
+//! - [`response_headers`], [`parse_last_event_id`], [`is_event_stream`]: the HTTP rules.
+//!
 //! # Limits
 //!
 //! The standard sets none; [`ParserConfig`] does, so a hostile or broken peer cannot make the
@@ -108,8 +126,10 @@
 //!
 //! # Crate features
 //!
-//! - `std` (default): `std::error::Error` for the error types. Without it the crate is
-//!   `#![no_std]` and needs only `alloc`.
+//! - `std` (default): `std::error::Error` for the error types, and the helpers that take
+//!   `std::time::Instant`: [`Client`], [`KeepAlive`], [`StallDetector`]. Without it the
+//!   crate is `#![no_std]` and needs only `alloc` (the resume buffer and the HTTP rules
+//!   stay).
 //! - `json`: `json_data`, `Event::json` and `EventBuilder::json_data` serialize a
 //!   `serde::Serialize` value once, compactly, straight into an event's data (adds `serde`
 //!   and `serde_json`, with std).
@@ -119,26 +139,44 @@
 
 extern crate alloc;
 
+#[cfg(feature = "std")]
+mod client;
 mod encoder;
 mod error;
 mod event;
 mod frame;
+mod http;
 #[cfg(feature = "json")]
 mod json;
+#[cfg(feature = "std")]
+mod keepalive;
 mod line;
 mod parser;
+mod resume;
+#[cfg(feature = "std")]
+mod stall;
 mod text;
 mod utf8;
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 mod utf8_simd;
 
+#[cfg(feature = "std")]
+pub use client::{Backoff, Client, ClientConfig, ClientSteps, CloseReason, ReadyState, Request};
 pub use encoder::{encode, encode_comment, encode_id_only, encode_retry, encoded_len, Message};
-pub use error::{EncodeError, Field, ParseError};
+pub use error::{EncodeError, Field, LastEventIdError, OpenError, ParseError};
 pub use event::{Event, EventBuilder};
 pub use frame::{Frame, KeepAlivePing};
+pub use http::{
+    is_event_stream, parse_last_event_id, response_headers, HttpVersion, EVENT_STREAM_MIME_TYPE,
+};
 #[cfg(feature = "json")]
 pub use json::json_data;
+#[cfg(feature = "std")]
+pub use keepalive::{KeepAlive, KeepAliveConfig};
 pub use parser::{Parser, ParserConfig, Step, Steps};
+pub use resume::{Replay, ReplayFrames, ResumeBuffer, ResumeLimits};
+#[cfg(feature = "std")]
+pub use stall::{StallDetector, Stalled};
 pub use utf8::Utf8Bytes;
 
 /// The README's Rust examples, compiled and run as doctests.

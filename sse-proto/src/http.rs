@@ -1,0 +1,171 @@
+//! The HTTP rules around an event stream, for both ends: the response headers a server
+//! sends, the `Last-Event-ID` request header it reads, and the `Content-Type` check a client
+//! makes (`SPEC.md` sections 4 and 5).
+//!
+//! Header names are given in lower case: HTTP/2 and HTTP/3 require it on the wire, HTTP/1.x
+//! ignores case, and `http::HeaderName::from_static` accepts nothing else.
+
+use crate::error::LastEventIdError;
+
+/// The MIME type of an event stream.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(sse_proto::EVENT_STREAM_MIME_TYPE, "text/event-stream");
+/// ```
+pub const EVENT_STREAM_MIME_TYPE: &str = "text/event-stream";
+
+/// The HTTP version a response goes out on: it decides whether `Connection: keep-alive` may
+/// be sent.
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::{response_headers, HttpVersion};
+///
+/// assert_eq!(response_headers(HttpVersion::Http11).len(), 4);
+/// assert_eq!(response_headers(HttpVersion::Http2).len(), 3);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum HttpVersion {
+    /// HTTP/1.0.
+    Http10,
+    /// HTTP/1.1.
+    Http11,
+    /// HTTP/2 (connection-specific headers such as `Connection` are forbidden).
+    Http2,
+    /// HTTP/3 (same rule as HTTP/2).
+    Http3,
+}
+
+const HTTP1_HEADERS: [(&str, &str); 4] = [
+    ("content-type", EVENT_STREAM_MIME_TYPE),
+    ("cache-control", "no-cache"),
+    ("x-accel-buffering", "no"),
+    ("connection", "keep-alive"),
+];
+
+/// The headers a server sends with an event stream, as `(name, value)` pairs to copy into
+/// the response:
+///
+/// - `content-type: text/event-stream`;
+/// - `cache-control: no-cache`, so no cache or proxy stores or replays the stream;
+/// - `x-accel-buffering: no`, so nginx passes each event on at once instead of buffering;
+/// - `connection: keep-alive` on HTTP/1.0 and HTTP/1.1 only: HTTP/2 and HTTP/3 forbid
+///   connection-specific headers (RFC 9113 section 8.2.2), and some clients reset the stream
+///   when they see one.
+///
+/// Status 200, and no compression middleware that buffers (each event must be flushed as it
+/// is written).
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::{response_headers, HttpVersion};
+///
+/// let mut response: Vec<String> = vec!["HTTP/1.1 200 OK".into()];
+/// for (name, value) in response_headers(HttpVersion::Http11) {
+///     response.push(format!("{name}: {value}"));
+/// }
+/// assert_eq!(response[1], "content-type: text/event-stream");
+/// assert_eq!(response.last().unwrap(), "connection: keep-alive");
+///
+/// let h2 = response_headers(HttpVersion::Http2);
+/// assert!(h2.iter().all(|(name, _)| *name != "connection"));
+/// ```
+pub fn response_headers(version: HttpVersion) -> &'static [(&'static str, &'static str)] {
+    match version {
+        HttpVersion::Http10 | HttpVersion::Http11 => &HTTP1_HEADERS,
+        HttpVersion::Http2 | HttpVersion::Http3 => &HTTP1_HEADERS[..3],
+    }
+}
+
+/// Reads a `Last-Event-ID` request header value: bytes in, a validated event ID out.
+///
+/// Surrounding spaces and tabs are removed (HTTP does so for every field value, so an id
+/// that starts or ends with one cannot be sent intact). An empty value is `Ok(None)`: the
+/// client has no last event ID, as when the header is absent (a conforming client does not
+/// send it empty, but some clients do). Pass the result to
+/// [`ResumeBuffer::replay_after`](crate::ResumeBuffer::replay_after).
+///
+/// # Errors
+///
+/// - [`LastEventIdError::NotUtf8`] when the value is not UTF-8 (event streams are);
+/// - [`LastEventIdError::ForbiddenByte`] when it contains CR, LF or NUL, which no `id:`
+///   field can carry.
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::{parse_last_event_id, LastEventIdError};
+///
+/// assert_eq!(parse_last_event_id(b" 42 "), Ok(Some("42")));
+/// assert_eq!(parse_last_event_id(b""), Ok(None));
+/// assert_eq!(parse_last_event_id(b"\xFF"), Err(LastEventIdError::NotUtf8 { valid_up_to: 0 }));
+/// ```
+pub fn parse_last_event_id(value: &[u8]) -> Result<Option<&str>, LastEventIdError> {
+    if let Some(position) = value
+        .iter()
+        .position(|&b| matches!(b, b'\0' | b'\n' | b'\r'))
+    {
+        return Err(LastEventIdError::ForbiddenByte {
+            byte: value[position],
+            position,
+        });
+    }
+    let id = core::str::from_utf8(value).map_err(|e| LastEventIdError::NotUtf8 {
+        valid_up_to: e.valid_up_to(),
+    })?;
+    let id = id.trim_matches([' ', '\t']);
+    Ok(if id.is_empty() { None } else { Some(id) })
+}
+
+/// Whether a `Content-Type` value's MIME essence is `text/event-stream`: compared without
+/// regard to ASCII case, after removing parameters (`; charset=utf-8`) and surrounding
+/// whitespace, as the WHATWG MIME type parser does. This is the check that opens a client's
+/// connection (with status 200).
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::is_event_stream;
+///
+/// assert!(is_event_stream(b"text/event-stream"));
+/// assert!(is_event_stream(b"Text/Event-Stream; charset=utf-8"));
+/// assert!(!is_event_stream(b"text/plain"));
+/// assert!(!is_event_stream(b"text/event-streams"));
+/// ```
+pub fn is_event_stream(content_type: &[u8]) -> bool {
+    let essence = match memchr::memchr(b';', content_type) {
+        Some(semicolon) => &content_type[..semicolon],
+        None => content_type,
+    };
+    trim_http_whitespace(essence).eq_ignore_ascii_case(EVENT_STREAM_MIME_TYPE.as_bytes())
+}
+
+/// A `Retry-After` value in delay-seconds. An HTTP-date gives `None`: turning it into a delay
+/// needs the wall clock, which this crate does not read. Too many digits saturate.
+#[cfg(feature = "std")]
+pub(crate) fn parse_retry_after(value: &[u8]) -> Option<core::time::Duration> {
+    let digits = trim_http_whitespace(value);
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let seconds = digits.iter().fold(0u64, |n, &d| {
+        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    });
+    Some(core::time::Duration::from_secs(seconds))
+}
+
+/// Removes leading and trailing HTTP whitespace (space, tab, CR, LF).
+fn trim_http_whitespace(mut bytes: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t' | b'\r' | b'\n', rest @ ..] = bytes {
+        bytes = rest;
+    }
+    while let [rest @ .., b' ' | b'\t' | b'\r' | b'\n'] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
