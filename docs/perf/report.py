@@ -38,7 +38,14 @@ def load(root, prefix):
     return groups
 
 
-def summarise(groups):
+def side(root, name):
+    path = os.path.join(root, name)
+    return json.load(open(path)) if os.path.exists(path) else {}
+
+
+def summarise(groups, events_per_group=None, allocations=None):
+    events_per_group = events_per_group or {}
+    allocations = allocations or {}
     rows = []
     for group, functions in groups.items():
         if OURS not in functions:
@@ -51,20 +58,27 @@ def summarise(groups):
             mbps = size / ns * 1e3 if size else None
             vs_peer = fastest[1][0] / ns if fastest else None
             vs_scan = scan[0] / ns if scan else None
-            rows.append((group, name, ns, mbps, elements, vs_peer, vs_scan,
-                         fastest[0] if fastest else "-"))
+            events = events_per_group.get(group)
+            events_per_s = events / ns * 1e9 if events else None
+            corpus = group.split("/")[1] if group.count("/") >= 2 else None
+            alloc = allocations.get(f"{corpus}/{name}", {}).get("allocs_per_event")
+            rows.append((group, name, ns, mbps, events_per_s, vs_peer, vs_scan,
+                         fastest[0] if fastest else "-", alloc))
     return rows
 
 
 def markdown(rows):
-    out = ["| group | implementation | median | MB/s | x fastest peer | x memchr2 scan |",
-           "| --- | --- | ---: | ---: | ---: | ---: |"]
-    for group, name, ns, mbps, _elements, vs_peer, vs_scan, _fastest in rows:
-        shown = f"**{name}**" if name == OURS else name
+    out = ["| group | implementation | median | MB/s | Mevents/s | allocs/event (4 KiB chunks) "
+           "| x fastest peer | x memchr2 scan |",
+           "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for group, name, ns, mbps, events_per_s, vs_peer, vs_scan, _fastest, alloc in rows:
+        shown = f"**{name}**" if name.startswith(OURS) else name
         median = f"{ns / 1e6:.3f} ms" if ns >= 1e5 else f"{ns / 1e3:.2f} µs"
-        out.append("| {} | {} | {} | {} | {} | {} |".format(
+        out.append("| {} | {} | {} | {} | {} | {} | {} | {} |".format(
             group, shown, median,
             f"{mbps:,.0f}" if mbps else "-",
+            f"{events_per_s / 1e6:.2f}" if events_per_s else "-",
+            f"{alloc:.3f}" if alloc is not None else "-",
             f"{vs_peer:.2f}" if vs_peer else "-",
             f"{vs_scan:.2f}" if vs_scan else "-"))
     return "\n".join(out)
@@ -72,7 +86,8 @@ def markdown(rows):
 
 def svg(groups, path):
     """Horizontal bars of MB/s per group: sse-proto, every peer, the scan."""
-    palette = {OURS: "#d62728", "memchr2-scan": "#7f7f7f", "extend-baseline": "#7f7f7f"}
+    palette = {OURS: "#d62728", "sse-proto-slices": "#ff7f0e", "sse-proto-build": "#ff7f0e",
+               "memchr2-scan": "#7f7f7f", "extend-baseline": "#7f7f7f"}
     others = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
     names = sorted({n for f in groups.values() for n in f})
     colour = {}
@@ -119,7 +134,8 @@ def main(argv):
     groups = load(root, prefix)
     if not groups:
         sys.exit(f"no criterion results under {root} (run cargo bench first)")
-    print(markdown(summarise(groups)))
+    print(markdown(summarise(groups, side(root, "sse-events.json"),
+                             side(root, "sse-allocations.json"))))
     if svg_path:
         svg(groups, svg_path)
         print(f"\nchart written to {svg_path}", file=sys.stderr)

@@ -257,8 +257,17 @@ const CHUNKINGS: &[Chunking] = &[
 
 /// Before measuring: every parser's answer on every corpus, and allocations per event at
 /// 4 KiB chunks. Disagreements are printed, not fatal: the point is to know.
+/// Where the side files for `docs/perf/report.py` go: beside criterion's own output.
+fn side_file(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/criterion");
+    let _ = std::fs::create_dir_all(&dir);
+    dir.join(name)
+}
+
 fn report_agreement_and_allocations() {
     println!("parser agreement and allocations per event (4096-byte chunks):");
+    // {"corpus/parser": allocations per event}, read by docs/perf/report.py.
+    let mut json = Vec::new();
     for corpus in corpus::all() {
         let expected = Tally {
             events: corpus.events,
@@ -284,8 +293,19 @@ fn report_agreement_and_allocations() {
                 expected.data_bytes,
                 allocations as f64 / expected.events as f64,
             );
+            json.push(format!(
+                "\"{}/{}\": {{\"allocs_per_event\": {:.4}, \"agrees\": {}}}",
+                corpus.name,
+                name,
+                allocations as f64 / expected.events as f64,
+                got == expected
+            ));
         }
     }
+    let _ = std::fs::write(
+        side_file("sse-allocations.json"),
+        format!("{{{}}}\n", json.join(",\n")),
+    );
 }
 
 fn bench_parsers(c: &mut Criterion) {
@@ -293,6 +313,8 @@ fn bench_parsers(c: &mut Criterion) {
     if std::env::var_os("SSE_BENCH_NO_REPORT").is_none() {
         report_agreement_and_allocations();
     }
+    // {"parse/<corpus>/<chunking>": events}, so the report can give events per second.
+    let mut events_json = Vec::new();
     for chunking in CHUNKINGS {
         let corpora = match chunking.corpus_len {
             Some(len) => corpus::all_with_len(len),
@@ -312,7 +334,9 @@ fn bench_parsers(c: &mut Criterion) {
                 .iter()
                 .filter(|&&b| b == b'\r' || b == b'\n')
                 .count();
-            let mut group = c.benchmark_group(format!("parse/{}/{}", corpus.name, chunking.name));
+            let group_name = format!("parse/{}/{}", corpus.name, chunking.name);
+            events_json.push(format!("\"{group_name}\": {}", corpus.events));
+            let mut group = c.benchmark_group(group_name);
             group.throughput(Throughput::Bytes(corpus.bytes.len() as u64));
             for (name, parse) in PARSERS {
                 group.bench_function(BenchmarkId::from_parameter(name), |b| {
@@ -338,6 +362,10 @@ fn bench_parsers(c: &mut Criterion) {
             group.finish();
         }
     }
+    let _ = std::fs::write(
+        side_file("sse-events.json"),
+        format!("{{{}}}\n", events_json.join(",\n")),
+    );
 }
 
 fn config() -> Criterion {
