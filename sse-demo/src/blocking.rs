@@ -20,11 +20,12 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crate::client::Core;
-pub use crate::client::{Incoming, Options};
-use crate::interim::OpenError;
+use sse_proto::Request;
+
+use crate::client::{Action, Core};
+pub use crate::client::{Fatal, Incoming, Options};
 
 /// An `http://host[:port]/path` URL, split.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -91,7 +92,8 @@ pub struct EventSource {
     url: HttpUrl,
     options: Options,
     core: Core,
-    body: Option<Body>,
+    /// The socket (to set its read timeout) and the body being read.
+    body: Option<(TcpStream, Body)>,
     buf: Vec<u8>,
 }
 
@@ -123,9 +125,8 @@ impl EventSource {
         self.body = None;
     }
 
-    fn connect(&mut self) -> Result<(), OpenError> {
-        let (headers, sent_id) = self.core.request_headers();
-        let result = (|| -> io::Result<(u16, Option<Vec<u8>>, Body)> {
+    fn send(&mut self, request: Request) {
+        let result = (|| -> io::Result<(TcpStream, Head, Body)> {
             let addrs = (self.url.host.as_str(), self.url.port).to_socket_addrs()?;
             let mut last_error = io::Error::new(io::ErrorKind::NotFound, "no address");
             let mut stream = None;
@@ -141,16 +142,18 @@ impl EventSource {
             let mut stream = stream.ok_or(last_error)?;
             stream.set_nodelay(true)?;
             stream.set_read_timeout(self.options.read_idle)?;
-            let mut request = format!(
-                "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: sse-demo-blocking\r\n",
+            let mut head = format!(
+                "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: sse-demo-blocking\r\n",
+                request.method(),
                 self.url.target,
                 self.url.host_header()
             );
-            for (name, value) in headers {
-                request.push_str(&format!("{name}: {value}\r\n"));
+            for (name, value) in request.headers() {
+                head.push_str(&format!("{name}: {value}\r\n"));
             }
-            request.push_str("\r\n");
-            stream.write_all(request.as_bytes())?;
+            head.push_str("\r\n");
+            stream.write_all(head.as_bytes())?;
+            let socket = stream.try_clone()?;
             let mut reader = BufReader::new(stream);
             let head = read_head(&mut reader)?;
             let body = if head.chunked {
@@ -160,47 +163,64 @@ impl EventSource {
             } else {
                 Body::UntilClose(reader)
             };
-            Ok((head.status, head.content_type, body))
+            Ok((socket, head, body))
         })();
+        let now = Instant::now();
         match result {
-            Ok((status, content_type, body)) => {
-                self.core
-                    .handle_response(status, content_type.as_deref(), sent_id)?;
-                self.body = Some(body);
+            Ok((socket, head, body)) => {
+                let opened = self.core.handle_response(
+                    now,
+                    head.status,
+                    head.content_type.as_deref(),
+                    head.retry_after.as_deref(),
+                );
+                if opened {
+                    self.body = Some((socket, body));
+                }
             }
-            Err(error) => self.disconnect(error.to_string()),
+            Err(error) => self.core.disconnect(now, error.to_string()),
         }
-        Ok(())
     }
 
     fn disconnect(&mut self, reason: String) {
         self.body = None;
-        self.core.disconnect(reason);
+        self.core.disconnect(Instant::now(), reason);
     }
 }
 
 impl Iterator for EventSource {
-    type Item = Result<Incoming, OpenError>;
+    type Item = Result<Incoming, Fatal>;
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            match self.core.pop() {
-                Ok(Some(incoming)) => return Some(Ok(incoming)),
-                Ok(None) => {}
-                Err(()) => return None,
-            }
-            let Some(body) = self.body.as_mut() else {
-                if let Some(at) = self.core.take_reconnect_at() {
-                    std::thread::sleep(at.saturating_duration_since(Instant::now()));
-                }
-                if let Err(fatal) = self.connect() {
-                    return Some(Err(fatal));
+            let Some((socket, body)) = self.body.as_mut() else {
+                match self.core.next_action(Instant::now()) {
+                    Action::Report(report) => return Some(report),
+                    Action::Send(request) => self.send(request),
+                    Action::Sleep(until) => {
+                        std::thread::sleep(until.saturating_duration_since(Instant::now()));
+                        self.core.handle_timeout(Instant::now());
+                    }
+                    Action::Done => return None,
                 }
                 continue;
             };
+            if let Some(incoming) = self.core.pop() {
+                return Some(Ok(incoming));
+            }
+            // The read timeout: block no longer than the client's deadline.
+            let wait = self.core.read_deadline().map(|deadline| {
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(1))
+            });
+            if let Err(error) = socket.set_read_timeout(wait) {
+                self.disconnect(error.to_string());
+                continue;
+            }
             match body.read(&mut self.buf) {
                 Ok(0) => self.disconnect("the server ended the stream".to_owned()),
-                Ok(n) => self.core.handle_data(&self.buf[..n]),
+                Ok(n) => self.core.handle_data(Instant::now(), &self.buf[..n]),
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 Err(error)
                     if matches!(
@@ -208,8 +228,10 @@ impl Iterator for EventSource {
                         io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
                     ) =>
                 {
-                    let idle = self.options.read_idle.unwrap_or_default();
-                    self.disconnect(format!("nothing received for {idle:?}"));
+                    let idle = self.core.read_idle();
+                    if self.core.handle_read_timeout(Instant::now(), idle) {
+                        self.body = None;
+                    }
                 }
                 Err(error) => self.disconnect(error.to_string()),
             }
@@ -220,6 +242,7 @@ impl Iterator for EventSource {
 struct Head {
     status: u16,
     content_type: Option<Vec<u8>>,
+    retry_after: Option<Vec<u8>>,
     chunked: bool,
     content_length: Option<u64>,
 }
@@ -256,6 +279,7 @@ fn read_head(reader: &mut impl BufRead) -> io::Result<Head> {
     let mut head = Head {
         status,
         content_type: None,
+        retry_after: None,
         chunked: false,
         content_length: None,
     };
@@ -271,6 +295,8 @@ fn read_head(reader: &mut impl BufRead) -> io::Result<Head> {
         let value = line[colon + 1..].trim_ascii();
         if name.eq_ignore_ascii_case(b"content-type") {
             head.content_type = Some(value.to_vec());
+        } else if name.eq_ignore_ascii_case(b"retry-after") {
+            head.retry_after = Some(value.to_vec());
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             head.chunked = value
                 .split(|b| *b == b',')

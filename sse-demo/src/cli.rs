@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use std::process::ExitCode;
 
+use sse_proto::Backoff;
+
 use crate::client::{Incoming, Options};
 
 /// The client binaries' arguments.
@@ -19,6 +21,10 @@ pub struct ClientArgs {
     pub comments: bool,
     /// `--count N`.
     pub count: Option<u64>,
+    /// `--backoff`: exponential backoff between failed attempts.
+    pub backoff: bool,
+    /// `--max-attempts N`.
+    pub max_attempts: Option<u32>,
 }
 
 /// The options both clients take, for their usage text.
@@ -28,6 +34,8 @@ options:
   --last-event-id ID     resume after ID (e.g. saved by an earlier run)
   --comments             print comments (keep-alives) too
   --count N              stop after N events
+  --backoff              double the wait after each failed attempt (up to 60 s, with jitter)
+  --max-attempts N       give up after N failed attempts in a row
 ";
 
 /// What the command line asks for.
@@ -59,6 +67,11 @@ impl ClientArgs {
                     parsed.read_idle = Some((n > 0).then(|| Duration::from_secs(n)));
                 }
                 "--count" => parsed.count = Some(number("--count")?),
+                "--max-attempts" => {
+                    let n = number("--max-attempts")?;
+                    parsed.max_attempts = Some(u32::try_from(n).unwrap_or(u32::MAX));
+                }
+                "--backoff" => parsed.backoff = true,
                 "--last-event-id" => {
                     parsed.last_event_id = Some(args.next().ok_or("--last-event-id needs a value")?)
                 }
@@ -118,8 +131,14 @@ pub fn client_setup(program: &str, usage: &str) -> Result<(ClientArgs, Options),
     let mut options = Options {
         last_event_id: args.last_event_id.clone(),
         comments: args.comments,
+        max_attempts: args.max_attempts,
         ..Options::default()
     };
+    if args.backoff {
+        let mut backoff = Backoff::new(2, Duration::from_secs(60));
+        backoff.jitter_percent = 20;
+        options.backoff = Some(backoff);
+    }
     if let Some(idle) = args.read_idle {
         options.read_idle = idle;
     }

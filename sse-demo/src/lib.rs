@@ -7,12 +7,10 @@
 //! - [`blocking`]: the same on `std::net` alone.
 //! - [`script`]: the fixed sequence the reconnect and browser tests check.
 //! - [`cli`]: the client binaries' arguments and output.
-//! - [`interim`]: stand-ins for issue 5's sans-IO helpers until they land in `sse-proto`.
 #![warn(missing_docs, rust_2018_idioms)]
 
 pub mod blocking;
 pub mod cli;
 pub mod client;
-pub mod interim;
 pub mod script;
 pub mod server;

@@ -14,8 +14,9 @@
 //! Every stream starts with a comment (headers and first bytes go out at once, so a browser's
 //! loading spinner stops) and the reconnection time, sends a keep-alive ping after an idle
 //! interval, ends cleanly at shutdown, and is dropped when its client stalls. The header,
-//! keep-alive, stall and resume rules come from [`crate::interim`] until issue 5's helpers
-//! land in `sse-proto`.
+//! keep-alive, stall and resume rules are `sse-proto`'s sans-IO helpers
+//! ([`sse_proto::response_headers`], [`KeepAlive`], [`StallDetector`], [`ResumeBuffer`]);
+//! this file moves the bytes and reads the clock.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -34,12 +35,14 @@ use axum::{Extension, Json, Router};
 use bytes::Bytes;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::graceful::GracefulShutdown;
-use sse_proto::{Event, Frame, KeepAlivePing, Message};
+use sse_proto::{
+    parse_last_event_id, response_headers, Event, Frame, HttpVersion, KeepAlive, KeepAliveConfig,
+    Message, Replay, ResumeBuffer, ResumeLimits, StallDetector,
+};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch, Notify};
 use tokio::task::JoinHandle;
 
-use crate::interim::{self, KeepAlive, Replay, ResumeBuffer, ResumeLimits, StallDetector};
 use crate::script;
 
 /// What the server does, and how often.
@@ -82,10 +85,7 @@ impl Default for Config {
             keep_alive: Duration::from_secs(15),
             send_timeout: Duration::from_secs(30),
             retry: Duration::from_secs(3),
-            resume: ResumeLimits {
-                max_events: 1024,
-                max_bytes: 1 << 20,
-            },
+            resume: ResumeLimits::default(),
             channel_capacity: 256,
             send_buffer: None,
             write_buffer: 64 * 1024,
@@ -161,6 +161,8 @@ struct Hub {
 struct HubInner {
     tx: broadcast::Sender<Frame>,
     resume: ResumeBuffer,
+    /// The newest frame: the current state, for clients the buffer cannot resume.
+    newest: Option<Frame>,
     last_id: u64,
 }
 
@@ -171,6 +173,7 @@ impl Hub {
         let frame = Frame::from_event(&make(id));
         inner.last_id = id;
         inner.resume.push(frame.clone());
+        inner.newest = Some(frame.clone());
         self.published_bytes
             .fetch_add(frame.len() as u64, Ordering::Relaxed);
         let _ = inner.tx.send(frame); // no subscriber: nothing to do
@@ -186,10 +189,10 @@ impl Hub {
         let rx = inner.tx.subscribe();
         let base = self.published_bytes.load(Ordering::Relaxed);
         let replay = match last_event_id.map(|id| inner.resume.replay_after(id)) {
-            Some(Replay::Since(frames)) => frames,
+            Some(Replay::Frames(frames)) => frames.cloned().collect(),
             Some(Replay::UpToDate) => Vec::new(),
             // A new client, or an id too old to resume from: the current state.
-            None | Some(Replay::Unknown) => inner.resume.newest().cloned().into_iter().collect(),
+            _ => inner.newest.iter().cloned().collect(),
         };
         (rx, replay, base)
     }
@@ -254,6 +257,7 @@ pub async fn start(addr: SocketAddr, config: Config) -> io::Result<Running> {
             inner: Mutex::new(HubInner {
                 tx,
                 resume: ResumeBuffer::new(config.resume),
+                newest: None,
                 last_id: 0,
             }),
             published_bytes: AtomicU64::new(0),
@@ -427,7 +431,7 @@ impl Weather {
 /// method router already answers `405` to anything but GET and HEAD).
 fn refuse_accept(headers: &HeaderMap) -> Option<Response<Body>> {
     let accept = headers.get(header::ACCEPT).map(|v| v.as_bytes());
-    if interim::http::accepts_event_stream(accept) {
+    if accepts_event_stream(accept) {
         return None;
     }
     let refusal = (
@@ -437,16 +441,40 @@ fn refuse_accept(headers: &HeaderMap) -> Option<Response<Body>> {
     Some(refusal.into_response())
 }
 
+/// Whether an `Accept` header allows an event stream (no header allows anything).
+fn accepts_event_stream(accept: Option<&[u8]>) -> bool {
+    let Some(accept) = accept else { return true };
+    accept.split(|&b| b == b',').any(|range| {
+        let essence = range
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or(b"")
+            .trim_ascii();
+        [&b"text/event-stream"[..], b"text/*", b"*/*"]
+            .iter()
+            .any(|allowed| essence.eq_ignore_ascii_case(allowed))
+    })
+}
+
+/// The request's `Last-Event-ID`, when it is one an event stream could have set (a value
+/// with CR, LF or NUL, or not UTF-8, counts as none).
 fn last_event_id(headers: &HeaderMap) -> Option<String> {
     let value = headers.get("last-event-id")?;
-    interim::http::last_event_id(value.as_bytes())
-        .filter(|id| !id.is_empty())
+    parse_last_event_id(value.as_bytes())
+        .ok()
+        .flatten()
         .map(str::to_owned)
 }
 
 fn sse_response(version: Version, body: Body) -> Response<Body> {
+    let version = match version {
+        Version::HTTP_09 | Version::HTTP_10 => HttpVersion::Http10,
+        Version::HTTP_2 => HttpVersion::Http2,
+        Version::HTTP_3 => HttpVersion::Http3,
+        _ => HttpVersion::Http11,
+    };
     let mut response = Response::new(body);
-    for (name, value) in interim::http::response_headers(version < Version::HTTP_2) {
+    for &(name, value) in response_headers(version) {
         response
             .headers_mut()
             .insert(name, HeaderValue::from_static(value));
@@ -577,7 +605,11 @@ struct Progress {
 /// timeout (a dead peer behind a half-open connection, or one that stopped reading).
 async fn stall_watchdog(app: Arc<App>, ctl: Arc<ConnCtl>, progress: Arc<Progress>, base: u64) {
     let timeout = app.config.send_timeout;
-    let mut detector = StallDetector::new(timeout, Instant::now());
+    let mut detector = StallDetector::new(timeout);
+    let (mut queued, mut accepted) = (0, 0);
+    // The broadcast queues bytes for every subscriber at once, so the watchdog samples the
+    // totals a few times per timeout and reports what changed: a verdict comes at most a
+    // quarter of the timeout late.
     let mut check = tokio::time::interval((timeout / 4).max(Duration::from_millis(50)));
     loop {
         check.tick().await;
@@ -585,10 +617,13 @@ async fn stall_watchdog(app: Arc<App>, ctl: Arc<ConnCtl>, progress: Arc<Progress
             return;
         }
         let now = Instant::now();
-        let queued = app.hub.published_bytes.load(Ordering::Relaxed) - base;
-        detector.on_queued(queued, now);
-        detector.on_accepted(progress.accepted.load(Ordering::Relaxed), now);
-        if detector.is_stalled(now) {
+        let queued_now = app.hub.published_bytes.load(Ordering::Relaxed) - base;
+        let accepted_now = progress.accepted.load(Ordering::Relaxed);
+        detector.handle_queued(now, (queued_now - queued) as usize);
+        detector.handle_accepted(now, (accepted_now - accepted) as usize);
+        (queued, accepted) = (queued_now, accepted_now);
+        detector.handle_timeout(now);
+        if detector.poll_stalled().is_some() {
             app.stats.stalled.fetch_add(1, Ordering::Relaxed);
             if app.config.log {
                 eprintln!("dropping a stalled client: no progress for {timeout:?}");
@@ -659,11 +694,12 @@ impl Outgoing {
     ) -> Self {
         app.stats.streams.fetch_add(1, Ordering::Relaxed);
         app.stats.streams_opened.fetch_add(1, Ordering::Relaxed);
-        let ping = KeepAlivePing::default().frame();
+        let mut keep_alive = KeepAliveConfig::default();
+        keep_alive.interval = app.config.keep_alive;
         Outgoing {
             first,
             source,
-            keep_alive: KeepAlive::new(app.config.keep_alive, ping, Instant::now()),
+            keep_alive: KeepAlive::new(keep_alive, Instant::now()),
             shutdown: app.shutdown.clone(),
             progress: progress.clone(),
             ended: false,
@@ -691,7 +727,7 @@ impl Outgoing {
             return None;
         }
         if let Some(bytes) = self.first.pop_front() {
-            self.keep_alive.on_write(Instant::now());
+            self.keep_alive.handle_write(Instant::now());
             return Some(Ok(bytes));
         }
         loop {
@@ -705,7 +741,7 @@ impl Outgoing {
                 }
                 next = next_from(&mut self.source) => match next {
                     Next::Bytes(bytes, broadcast) => {
-                        self.keep_alive.on_write(Instant::now());
+                        self.keep_alive.handle_write(Instant::now());
                         if broadcast {
                             if let Some(progress) = &self.progress {
                                 progress.accepted.fetch_add(bytes.len() as u64, Ordering::Relaxed);
@@ -722,7 +758,10 @@ impl Outgoing {
                     }
                 },
                 _ = tokio::time::sleep_until(deadline) => {
-                    if let Some(ping) = self.keep_alive.handle_timeout(Instant::now()) {
+                    let now = Instant::now();
+                    self.keep_alive.handle_timeout(now);
+                    if let Some(ping) = self.keep_alive.poll_ping() {
+                        self.keep_alive.handle_write(now);
                         return Some(Ok(ping.into_bytes()));
                     }
                 }
