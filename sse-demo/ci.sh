@@ -26,7 +26,7 @@ fi
 chromium --version
 
 step "python peers (aiohttp-sse, sse-starlette)"
-venv="${SSE_DEMO_VENV:-$HOME/.cache/sse-demo/venv}"
+venv="${SSE_DEMO_VENV:-${HOME:-/root}/.cache/sse-demo/venv}"
 requirements=sse-demo/peers/requirements.txt
 stamp="$venv/.sse-demo-requirements.txt"
 if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$stamp"; then
