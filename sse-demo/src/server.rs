@@ -8,7 +8,7 @@
 //! | `GET /events/weather` | one producer broadcast to every client as encode-once frames, resumable with `Last-Event-ID` (the aiohttp SSE tutorial's weather) |
 //! | `GET /events/script` | a fixed sequence, cut mid-event on a first connection, resumed after `Last-Event-ID` (the tests' script, [`crate::script`]) |
 //! | `GET /script` | a page that records what its EventSource got from `/events/script` and posts it back |
-//! | `POST /script/report` | where that page posts |
+//! | `POST /report` | where the pages post what they saw (`/script`, and `/?check`) |
 //! | `GET /stats` | open streams, broadcast position, stalled and lagging clients dropped (JSON) |
 //!
 //! Every stream starts with a comment (headers and first bytes go out at once, so a browser's
@@ -119,7 +119,7 @@ pub struct ScriptConnection {
     pub at: Instant,
 }
 
-/// What `/events/script` and `/script/report` saw, for the tests.
+/// What `/events/script` and `/report` saw, for the tests.
 #[derive(Debug, Default)]
 pub struct ScriptLog {
     connections: Mutex<Vec<ScriptConnection>>,
@@ -139,7 +139,7 @@ impl ScriptLog {
         *self.cut_at.lock().unwrap()
     }
 
-    /// Waits for the next report the script page posts.
+    /// Waits for the next report a page posts to `/report`.
     pub async fn next_report(&self) -> serde_json::Value {
         loop {
             let notified = self.reported.notified();
@@ -293,7 +293,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/events/time", get(time_stream))
         .route("/events/weather", get(weather_stream))
         .route("/events/script", get(script_stream))
-        .route("/script/report", post(script_report))
+        .route("/report", post(page_report))
         .route("/stats", get(stats))
         .with_state(app)
 }
@@ -572,7 +572,7 @@ async fn script_stream(
     sse_response(version, out.into_body())
 }
 
-async fn script_report(
+async fn page_report(
     State(app): State<Arc<App>>,
     Json(report): Json<serde_json::Value>,
 ) -> StatusCode {
