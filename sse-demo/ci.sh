@@ -5,7 +5,8 @@
 # test, the aiohttp-sse and sse-starlette tests and the 1,000-stream load test. Everything
 # binds 127.0.0.1 only and stops by itself.
 #
-#   bash sse-demo/ci.sh            # from anywhere
+#   bash sse-demo/ci.sh                # from anywhere
+#   bash sse-demo/ci.sh --setup-only   # only install Chromium and the Python peers
 #
 # SSE_DEMO_VENV overrides where the venv lives (default ~/.cache/sse-demo/venv, outside the
 # clone so later runs on the same machine reuse it).
@@ -36,6 +37,11 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$stamp"; then
 fi
 export SSE_DEMO_PYTHON="$venv/bin/python"
 "$SSE_DEMO_PYTHON" -c 'import importlib.metadata as m; print(", ".join(f"{p} {m.version(p)}" for p in ("aiohttp", "aiohttp-sse", "sse-starlette", "starlette", "uvicorn")))'
+
+if [ "${1:-}" = "--setup-only" ]; then
+  step "peers installed (setup only) in $(( $(date +%s) - started ))s"
+  exit 0
+fi
 
 step "tests: reconnect, browser, Python peers (release)"
 cargo test -p sse-demo --release -- --skip thousand_streams

@@ -1,8 +1,8 @@
 //! Reads a `text/event-stream` on standard input and prints each event as it is dispatched.
 //!
 //! ```text
-//! printf 'event: greet\nid: 1\ndata: hello\ndata: world\n\n' | cargo run -q --example sse_cat
-//! curl -sN https://example.test/stream | cargo run -q --example sse_cat -- --comments
+//! printf 'event: greet\nid: 1\ndata: hello\ndata: world\n\n' | cargo run -q -p sse-proto --example sse_cat
+//! curl -sN https://example.test/stream | cargo run -q -p sse-proto --example sse_cat -- --comments
 //! ```
 //!
 //! One line per step on standard output (events, retries and, with `--comments`, comments),
