@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Summarise criterion's output for docs/performance.md: a Markdown table and an SVG chart.
 
-Usage: python3 docs/perf/report.py [target/criterion] [--svg docs/perf/parse.svg] [--group-prefix parse]
+Usage: python3 docs/perf/report.py [target/criterion] [--svg docs/perf/parse.svg]
+                                   [--group-prefix parse] [--summary]
 
 Reads every <group>/<function>/new/{benchmark,estimates}.json under the criterion folder,
 takes the median time per iteration and the bytes per iteration, and prints, per group, each
@@ -20,6 +21,8 @@ BASELINES = {"memchr2-scan", "extend-baseline", "memcpy"}
 def load(root, prefix):
     groups = defaultdict(dict)
     for group_dir in sorted(os.listdir(root)):
+        if not os.path.isdir(os.path.join(root, group_dir)):
+            continue
         for function in sorted(os.listdir(os.path.join(root, group_dir))):
             base = os.path.join(root, group_dir, function, "new")
             meta_path = os.path.join(base, "benchmark.json")
@@ -84,6 +87,33 @@ def markdown(rows):
     return "\n".join(out)
 
 
+def summary(rows):
+    """One line per group: sse-proto against its fastest peer and the memchr2 scan."""
+    by_group = {}
+    for row in rows:
+        by_group.setdefault(row[0], []).append(row)
+    out = ["| group | sse-proto MB/s | Mevents/s | allocs/event | fastest peer | its MB/s "
+           "| x fastest peer | x memchr2 scan |",
+           "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
+    for group, group_rows in by_group.items():
+        ours = next((r for r in group_rows if r[1] == OURS), None)
+        if ours is None:
+            continue
+        fastest = ours[7]
+        peer = next((r for r in group_rows if r[1] == fastest), None)
+        _, _, _, mbps, events_per_s, vs_peer, vs_scan, _, alloc = ours
+        out.append("| {} | {} | {} | {} | {} | {} | {} | {} |".format(
+            group,
+            f"{mbps:,.0f}" if mbps else "-",
+            f"{events_per_s / 1e6:.2f}" if events_per_s else "-",
+            f"{alloc:.3f}" if alloc is not None else "-",
+            fastest,
+            f"{peer[3]:,.0f}" if peer and peer[3] else "-",
+            f"**{vs_peer:.2f}**" if vs_peer else "-",
+            f"{vs_scan:.2f}" if vs_scan else "-"))
+    return "\n".join(out)
+
+
 def svg(groups, path):
     """Horizontal bars of MB/s per group: sse-proto, every peer, the scan."""
     palette = {OURS: "#d62728", "sse-proto-slices": "#ff7f0e", "sse-proto-build": "#ff7f0e",
@@ -123,19 +153,23 @@ def main(argv):
     root = "target/criterion"
     svg_path = None
     prefix = ""
+    want_summary = False
     args = iter(argv)
     for arg in args:
         if arg == "--svg":
             svg_path = next(args)
         elif arg == "--group-prefix":
             prefix = next(args)
+        elif arg == "--summary":
+            want_summary = True
         else:
             root = arg
     groups = load(root, prefix)
+    rows = None
     if not groups:
         sys.exit(f"no criterion results under {root} (run cargo bench first)")
-    print(markdown(summarise(groups, side(root, "sse-events.json"),
-                             side(root, "sse-allocations.json"))))
+    rows = summarise(groups, side(root, "sse-events.json"), side(root, "sse-allocations.json"))
+    print(summary(rows) if want_summary else markdown(rows))
     if svg_path:
         svg(groups, svg_path)
         print(f"\nchart written to {svg_path}", file=sys.stderr)

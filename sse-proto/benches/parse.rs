@@ -339,6 +339,12 @@ fn bench_parsers(c: &mut Criterion) {
             let mut group = c.benchmark_group(group_name);
             group.throughput(Throughput::Bytes(corpus.bytes.len() as u64));
             for (name, parse) in PARSERS {
+                // eventsource-stream is quadratic on one large chunk (13 s per pass over the
+                // 4 MiB `mixed` corpus); it is the slowest parser in every other group, so
+                // leaving it out of the `whole` groups changes no ratio.
+                if *name == "eventsource-stream" && chunking.name == "whole" {
+                    continue;
+                }
                 group.bench_function(BenchmarkId::from_parameter(name), |b| {
                     // Inside the closure so that filtered-out benchmarks cost nothing.
                     let agrees = parse(&chunks) == expected;

@@ -100,6 +100,7 @@ impl LineSplitter {
     ///
     /// Returns how many bytes of `input` were consumed and what was found. `NeedData` always
     /// consumes the whole input.
+    #[inline(always)]
     pub(crate) fn next_line<'a>(&mut self, input: &'a [u8]) -> (usize, Next<'a>) {
         let mut pos = 0;
         if let Bom::Pending(matched) = self.bom {

@@ -585,7 +585,8 @@ impl EventBuffers {
     }
 
     /// One non-empty line, per "Interpreting an event stream". `None`: nothing to report yet.
-    #[inline]
+    /// Always inlined: returned through memory, its large result cost more than its work.
+    #[inline(always)]
     fn process_line(
         &mut self,
         line: &[u8],
@@ -605,14 +606,17 @@ impl EventBuffers {
         // is the field name and the value is empty."
         // The field nearly every event has, recognised without searching for the colon.
         if let Some(value) = line.strip_prefix(b"data:") {
-            return self.append_data(strip_one_space(value), origin);
+            return self
+                .append_data(strip_one_space(value), origin)
+                .err()
+                .map(Err);
         }
         let (name, value) = match memchr::memchr(b':', line) {
             Some(colon) => (&line[..colon], strip_one_space(&line[colon + 1..])),
             None => (line, &b""[..]),
         };
         match name {
-            b"data" => self.append_data(value, origin),
+            b"data" => self.append_data(value, origin).err().map(Err),
             b"event" => {
                 if !self.dropping_event {
                     self.event_type = self.event_type_value(value);
@@ -639,13 +643,11 @@ impl EventBuffers {
 
     /// "Append the field value to the data buffer, then append a single U+000A LINE FEED
     /// (LF) character to the data buffer." The LF is written before the next value instead.
-    fn append_data(
-        &mut self,
-        value: &[u8],
-        origin: Option<&Bytes>,
-    ) -> Option<Result<Step, ParseError>> {
+    /// Returns only the error, if any: a small value (returning the caller's large
+    /// `Option<Result<Step, _>>` from here cost a memset of it per line).
+    fn append_data(&mut self, value: &[u8], origin: Option<&Bytes>) -> Result<(), ParseError> {
         if self.dropping_event {
-            return None;
+            return Ok(());
         }
         let valid = is_utf8(value);
         let value_len = if valid {
@@ -657,10 +659,10 @@ impl EventBuffers {
         let new_len = self.data_len() + separator + value_len;
         if new_len > self.config.max_event_len {
             self.drop_event();
-            return Some(Err(ParseError::EventTooLarge {
+            return Err(ParseError::EventTooLarge {
                 len: new_len,
                 limit: self.config.max_event_len,
-            }));
+            });
         }
         // The event's first data line, valid, too long to be stored inline, and lying whole in
         // the caller's `Bytes`: keep a slice of it rather than a copy.
@@ -668,18 +670,17 @@ impl EventBuffers {
             if let Some(origin) = origin.filter(|origin| contains(origin, value)) {
                 self.data_slice = Some(origin.slice_ref(value));
                 self.has_data = true;
-                return None;
+                return Ok(());
             }
         }
         // A second data line: what was kept as a slice joins the buffer first.
         if let Some(first) = self.data_slice.take() {
             self.reserve_data(first.len());
-            append_reserved(&mut self.data, &[], &first);
+            append_reserved(&mut self.data, false, &first);
         }
         self.reserve_data(separator + value_len);
         if valid {
-            let separator = &b"\n"[..separator];
-            append_reserved(&mut self.data, separator, value);
+            append_reserved(&mut self.data, self.has_data, value);
         } else {
             if self.has_data {
                 self.data.put_u8(b'\n');
@@ -687,7 +688,7 @@ impl EventBuffers {
             push_utf8_lossy(&mut self.data, value);
         }
         self.has_data = true;
-        None
+        Ok(())
     }
 
     /// Bytes of data held for the event being built.
@@ -808,20 +809,24 @@ fn contains(whole: &Bytes, part: &[u8]) -> bool {
     at >= start && at + part.len() <= start + whole.len()
 }
 
-/// Appends `head` then `tail` to `buf`, whose spare capacity the caller reserved: plain
-/// copies, where `BytesMut::put_slice` costs a call and a capacity check per piece (it was a
-/// tenth of the parse time on many short data lines).
+/// Appends a line feed (when `line_feed_first`) and then `value` to `buf`, whose spare
+/// capacity the caller reserved: plain stores and one copy, where `BytesMut::put_slice` costs
+/// a call and a capacity check per piece (a tenth of the parse time on short data lines).
 #[inline(always)]
-fn append_reserved(buf: &mut BytesMut, head: &[u8], tail: &[u8]) {
-    let len = head.len() + tail.len();
+fn append_reserved(buf: &mut BytesMut, line_feed_first: bool, value: &[u8]) {
+    let feed = usize::from(line_feed_first);
+    let len = feed + value.len();
     let room = &mut buf.spare_capacity_mut()[..len]; // bounds-checked: never past the room
-                                                     // SAFETY: `room` holds `len` bytes of spare capacity; both copies stay inside it and do
-                                                     // not overlap the sources (borrowed elsewhere). Once they are written, the first `len`
-                                                     // spare bytes are initialised, so the length may grow by `len`.
+    if line_feed_first {
+        room[0] = core::mem::MaybeUninit::new(b'\n');
+    }
+    // SAFETY: `room` holds `len` bytes of spare capacity; the copy fills `room[feed..]`
+    // (inside it) from a source that cannot overlap the buffer's spare room. With the line
+    // feed written above, the first `len` spare bytes are initialised, so the length may grow
+    // by `len`.
     unsafe {
-        let dst = room.as_mut_ptr().cast::<u8>();
-        core::ptr::copy_nonoverlapping(head.as_ptr(), dst, head.len());
-        core::ptr::copy_nonoverlapping(tail.as_ptr(), dst.add(head.len()), tail.len());
+        let dst = room.as_mut_ptr().cast::<u8>().add(feed);
+        core::ptr::copy_nonoverlapping(value.as_ptr(), dst, value.len());
         buf.set_len(buf.len() + len);
     }
 }
