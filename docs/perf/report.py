@@ -88,29 +88,37 @@ def markdown(rows):
 
 
 def summary(rows):
-    """One line per group: sse-proto against its fastest peer and the memchr2 scan."""
+    """One line per group: each sse-proto entry point against the fastest peer and the scan."""
     by_group = {}
     for row in rows:
         by_group.setdefault(row[0], []).append(row)
-    out = ["| group | sse-proto MB/s | Mevents/s | allocs/event | fastest peer | its MB/s "
-           "| x fastest peer | x memchr2 scan |",
-           "| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: |"]
+    ours_names = sorted({r[1] for r in rows if r[1].startswith(OURS)})
+    header = ["group"]
+    for name in ours_names:
+        header += [f"{name} MB/s", f"{name} x peer"]
+    header += ["fastest peer", "its MB/s", f"{OURS} Mevents/s", f"{OURS} allocs/event",
+               f"best x memchr2 scan"]
+    out = ["| " + " | ".join(header) + " |",
+           "| --- |" + " ---: |" * (len(header) - 1)]
     for group, group_rows in by_group.items():
-        ours = next((r for r in group_rows if r[1] == OURS), None)
-        if ours is None:
+        ours = {r[1]: r for r in group_rows if r[1].startswith(OURS)}
+        if OURS not in ours:
             continue
-        fastest = ours[7]
+        main = ours[OURS]
+        fastest = main[7]
         peer = next((r for r in group_rows if r[1] == fastest), None)
-        _, _, _, mbps, events_per_s, vs_peer, vs_scan, _, alloc = ours
-        out.append("| {} | {} | {} | {} | {} | {} | {} | {} |".format(
-            group,
-            f"{mbps:,.0f}" if mbps else "-",
-            f"{events_per_s / 1e6:.2f}" if events_per_s else "-",
-            f"{alloc:.3f}" if alloc is not None else "-",
-            fastest,
-            f"{peer[3]:,.0f}" if peer and peer[3] else "-",
-            f"**{vs_peer:.2f}**" if vs_peer else "-",
-            f"{vs_scan:.2f}" if vs_scan else "-"))
+        cells = [group]
+        for name in ours_names:
+            r = ours.get(name)
+            cells += [f"{r[3]:,.0f}" if r and r[3] else "-",
+                      f"**{r[5]:.2f}**" if r and r[5] else "-"]
+        best_scan = max((r[6] for r in ours.values() if r[6]), default=None)
+        cells += [fastest,
+                  f"{peer[3]:,.0f}" if peer and peer[3] else "-",
+                  f"{main[4] / 1e6:.2f}" if main[4] else "-",
+                  f"{main[8]:.3f}" if main[8] is not None else "-",
+                  f"{best_scan:.2f}" if best_scan else "-"]
+        out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 
