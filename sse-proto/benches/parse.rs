@@ -79,14 +79,7 @@ fn run_sse_proto(chunks: &[Bytes]) -> Tally {
     let mut tally = Tally::default();
     for chunk in chunks {
         let mut input = chunk.clone();
-        loop {
-            match parser.poll_bytes(&mut input) {
-                Ok(sse_proto::Step::Event(event)) => tally.add(event.data()),
-                Ok(sse_proto::Step::NeedData) => break,
-                Ok(_) => {}
-                Err(error) => panic!("sse-proto: {error}"),
-            }
-        }
+        tally_until_need_data(&mut tally, || parser.poll_bytes(&mut input));
     }
     parser.finish();
     tally
@@ -98,17 +91,26 @@ fn run_sse_proto_slices(chunks: &[Bytes]) -> Tally {
     let mut tally = Tally::default();
     for chunk in chunks {
         let mut input: &[u8] = chunk;
-        loop {
-            match parser.poll(&mut input) {
-                Ok(sse_proto::Step::Event(event)) => tally.add(event.data()),
-                Ok(sse_proto::Step::NeedData) => break,
-                Ok(_) => {}
-                Err(error) => panic!("sse-proto: {error}"),
-            }
-        }
+        tally_until_need_data(&mut tally, || parser.poll(&mut input));
     }
     parser.finish();
     tally
+}
+
+/// Counts the events `poll` yields until it asks for more data.
+#[inline(always)]
+fn tally_until_need_data(
+    tally: &mut Tally,
+    mut poll: impl FnMut() -> Result<sse_proto::Step, sse_proto::ParseError>,
+) {
+    loop {
+        match poll() {
+            Ok(sse_proto::Step::Event(event)) => tally.add(event.data()),
+            Ok(sse_proto::Step::NeedData) => return,
+            Ok(_) => {}
+            Err(error) => panic!("sse-proto: {error}"),
+        }
+    }
 }
 
 fn run_sse_parse(chunks: &[Bytes]) -> Tally {

@@ -64,13 +64,34 @@ pub fn check_bounds(parser: &Parser, config: &ParserConfig) {
 /// leaves the input empty, every other step consumes at least one byte, and after `finish()`
 /// polls say `End` without touching the input.
 pub fn run(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, String) {
+    run_with(config, chunks, |parser, input| {
+        let mut rest: &[u8] = input;
+        let step = parser.poll(&mut rest);
+        let consumed = input.len() - rest.len();
+        bytes::Buf::advance(input, consumed);
+        step
+    })
+}
+
+/// Like [`run`], but through `poll_bytes`, each chunk its own `Bytes` (the path that keeps a
+/// long single data line as a slice of the chunk instead of copying it).
+pub fn run_bytes(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, String) {
+    run_with(config, chunks, Parser::poll_bytes)
+}
+
+/// The driver behind [`run`] and [`run_bytes`]: `poll` takes one step from the chunk.
+fn run_with(
+    config: &ParserConfig,
+    chunks: &[&[u8]],
+    mut poll: impl FnMut(&mut Parser, &mut bytes::Bytes) -> Result<Step, ParseError>,
+) -> (Vec<Outcome>, String) {
     let mut parser = Parser::with_config(config.clone());
     let mut out = Vec::new();
     for chunk in chunks {
-        let mut input: &[u8] = chunk;
+        let mut input = bytes::Bytes::copy_from_slice(chunk);
         loop {
             let before = input.len();
-            let step = parser.poll(&mut input);
+            let step = poll(&mut parser, &mut input);
             check_bounds(&parser, config);
             match step {
                 Ok(Step::NeedData) => {
@@ -89,33 +110,6 @@ pub fn run(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, String) {
     let mut rest: &[u8] = b"data: after the end\n\n";
     assert_eq!(parser.poll(&mut rest), Ok(Step::End));
     assert_eq!(rest.len(), 21, "End must not consume input");
-    (out, parser.last_event_id().to_string())
-}
-
-/// Like [`run`], but through `poll_bytes`, each chunk its own `Bytes` (the path that keeps a
-/// long single data line as a slice of the chunk instead of copying it).
-pub fn run_bytes(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, String) {
-    let mut parser = Parser::with_config(config.clone());
-    let mut out = Vec::new();
-    for chunk in chunks {
-        let mut input = bytes::Bytes::copy_from_slice(chunk);
-        loop {
-            let before = input.len();
-            let step = parser.poll_bytes(&mut input);
-            check_bounds(&parser, config);
-            match step {
-                Ok(Step::NeedData) => {
-                    assert!(input.is_empty(), "NeedData with {} bytes left", input.len());
-                    break;
-                }
-                Ok(Step::End) => panic!("End before finish()"),
-                Ok(step) => out.push(Ok(naive::observe(&step).expect("a reportable step"))),
-                Err(error) => out.push(Err(error)),
-            }
-            assert!(input.len() < before, "a step that consumed nothing");
-        }
-    }
-    parser.finish();
     (out, parser.last_event_id().to_string())
 }
 
