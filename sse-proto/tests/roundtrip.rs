@@ -27,23 +27,7 @@ use sse_proto::{
 
 impl Sent {
     fn event(&self) -> Event {
-        match self {
-            Sent::Event {
-                event_type,
-                data,
-                id,
-            } => {
-                let mut builder = Event::builder().data(data.clone());
-                if let Some(event_type) = event_type {
-                    builder = builder.event(event_type.clone());
-                }
-                if let Some(id) = id {
-                    builder = builder.id(id.clone());
-                }
-                builder.build().expect("generated values are valid")
-            }
-            _ => unreachable!("not an event"),
-        }
+        self.build_event().expect("generated values are valid")
     }
 
     fn message(&self) -> Message {

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use libfuzzer_sys::arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use sse_proto::{EncodeError, Event, Field, Frame, Message, Parser, ParserConfig};
+use sse_proto::{EncodeError, Field, Frame, Message, Parser, ParserConfig};
 
 #[path = "../../tests/common/naive.rs"]
 mod naive;
@@ -113,20 +113,9 @@ fn id_errors(id: Option<&str>) -> Vec<EncodeError> {
 /// Builds the message, checking that invalid values give the right error. `None`: refused.
 fn build(sent: &Sent) -> Option<Message> {
     match sent {
-        Sent::Event {
-            event_type,
-            data,
-            id,
-        } => {
-            let mut builder = Event::builder().data(data.clone());
-            if let Some(event_type) = event_type {
-                builder = builder.event(event_type.clone());
-            }
-            if let Some(id) = id {
-                builder = builder.id(id.clone());
-            }
+        Sent::Event { event_type, id, .. } => {
             let errors = event_errors(event_type.as_deref(), id.as_deref());
-            match builder.build() {
+            match sent.build_event() {
                 Ok(event) => {
                     assert!(errors.is_empty(), "accepted {sent:?}");
                     Some(Message::from(event))

@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use sse_proto::{EncodeError, Event};
+
 use crate::naive::Out;
 
 /// A message to send, with the plain values it was made from (to compute the expectation).
@@ -18,6 +20,32 @@ pub enum Sent {
     IdOnly(String),
     Retry(Duration),
     Comment(String),
+}
+
+impl Sent {
+    /// Builds the event of a `Sent::Event` from its plain values (validated by the builder).
+    ///
+    /// # Panics
+    ///
+    /// On any other kind of message.
+    pub fn build_event(&self) -> Result<Event, EncodeError> {
+        let Sent::Event {
+            event_type,
+            data,
+            id,
+        } = self
+        else {
+            panic!("not an event: {self:?}");
+        };
+        let mut builder = Event::builder().data(data.clone());
+        if let Some(event_type) = event_type {
+            builder = builder.event(event_type.clone());
+        }
+        if let Some(id) = id {
+            builder = builder.id(id.clone());
+        }
+        builder.build()
+    }
 }
 
 /// CR and CRLF read as LF, as every receiver does.
