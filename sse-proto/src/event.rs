@@ -182,6 +182,145 @@ impl Event {
     }
 }
 
+/// A dispatched event lent by [`Parser::poll_ref`](crate::Parser::poll_ref): the same
+/// fields and accessors as [`Event`], borrowed from the input and the parser instead of
+/// owned, so handing it out costs no allocation, copy or reference count.
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::{Parser, StepRef};
+///
+/// let mut parser = Parser::new();
+/// let mut input: &[u8] = b"event: delta\nid: 7\ndata: {\"token\":\"hi\"}\n\n";
+/// let StepRef::Event(event) = parser.poll_ref(&mut input)? else { panic!() };
+/// assert_eq!((event.event_type(), event.id(), event.data()), ("delta", Some("7"), r#"{"token":"hi"}"#));
+/// let kept: sse_proto::Event = event.to_event(); // outlives the parser's next call
+/// assert_eq!(kept, event);
+/// # Ok::<(), sse_proto::ParseError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct EventRef<'a> {
+    event: Option<&'a str>,
+    data: &'a str,
+    id: Option<&'a str>,
+}
+
+impl<'a> EventRef<'a> {
+    #[inline(always)]
+    pub(crate) fn from_parsed(event: Option<&'a str>, data: &'a str, id: Option<&'a str>) -> Self {
+        EventRef { event, data, id }
+    }
+
+    /// As [`Event::event_type`]: the `event:` field, or `"message"`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut parser = sse_proto::Parser::new();
+    /// let mut input: &[u8] = b"data: x\n\n";
+    /// let sse_proto::StepRef::Event(event) = parser.poll_ref(&mut input)? else { panic!() };
+    /// assert_eq!(event.event_type(), "message");
+    /// # Ok::<(), sse_proto::ParseError>(())
+    /// ```
+    pub fn event_type(&self) -> &'a str {
+        self.event.unwrap_or("message")
+    }
+
+    /// As [`Event::event`]: the `event:` field as sent, `None` when absent or empty.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut parser = sse_proto::Parser::new();
+    /// let mut input: &[u8] = b"event: ping\ndata: x\n\n";
+    /// let sse_proto::StepRef::Event(event) = parser.poll_ref(&mut input)? else { panic!() };
+    /// assert_eq!(event.event(), Some("ping"));
+    /// # Ok::<(), sse_proto::ParseError>(())
+    /// ```
+    pub fn event(&self) -> Option<&'a str> {
+        self.event
+    }
+
+    /// As [`Event::data`]: the `data:` lines joined with `\n`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut parser = sse_proto::Parser::new();
+    /// let mut input: &[u8] = b"data: a\ndata: b\n\n";
+    /// let sse_proto::StepRef::Event(event) = parser.poll_ref(&mut input)? else { panic!() };
+    /// assert_eq!(event.data(), "a\nb");
+    /// # Ok::<(), sse_proto::ParseError>(())
+    /// ```
+    pub fn data(&self) -> &'a str {
+        self.data
+    }
+
+    /// As [`Event::id`]: the last event ID in force at dispatch, `None` if never set.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut parser = sse_proto::Parser::new();
+    /// let mut input: &[u8] = b"id: 3\ndata: x\n\n";
+    /// let sse_proto::StepRef::Event(event) = parser.poll_ref(&mut input)? else { panic!() };
+    /// assert_eq!(event.id(), Some("3"));
+    /// # Ok::<(), sse_proto::ParseError>(())
+    /// ```
+    pub fn id(&self) -> Option<&'a str> {
+        self.id
+    }
+
+    /// As [`Event::last_event_id`]: the id, or `""`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut parser = sse_proto::Parser::new();
+    /// let mut input: &[u8] = b"data: x\n\n";
+    /// let sse_proto::StepRef::Event(event) = parser.poll_ref(&mut input)? else { panic!() };
+    /// assert_eq!(event.last_event_id(), "");
+    /// # Ok::<(), sse_proto::ParseError>(())
+    /// ```
+    pub fn last_event_id(&self) -> &'a str {
+        self.id.unwrap_or("")
+    }
+
+    /// An owned copy: fields up to 38 bytes are stored inline, longer ones take one
+    /// allocation each.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut parser = sse_proto::Parser::new();
+    /// let mut input: &[u8] = b"data: keep me\n\n";
+    /// let sse_proto::StepRef::Event(event) = parser.poll_ref(&mut input)? else { panic!() };
+    /// let owned = event.to_event();
+    /// assert_eq!(owned.data(), "keep me");
+    /// # Ok::<(), sse_proto::ParseError>(())
+    /// ```
+    pub fn to_event(&self) -> Event {
+        Event {
+            event: self.event.map(Text::copy_from_str),
+            data: Text::copy_from_str(self.data),
+            id: self.id.map(Text::copy_from_str),
+        }
+    }
+}
+
+impl PartialEq<Event> for EventRef<'_> {
+    fn eq(&self, other: &Event) -> bool {
+        self.event == other.event() && self.data == other.data() && self.id == other.id()
+    }
+}
+
+impl PartialEq<EventRef<'_>> for Event {
+    fn eq(&self, other: &EventRef<'_>) -> bool {
+        other == self
+    }
+}
+
 /// Builds an [`Event`], checking the fields the wire format cannot carry.
 ///
 /// # Example

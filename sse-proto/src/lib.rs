@@ -164,7 +164,7 @@ mod utf8_simd;
 pub use client::{Backoff, Client, ClientConfig, ClientSteps, CloseReason, ReadyState, Request};
 pub use encoder::{encode, encode_comment, encode_id_only, encode_retry, encoded_len, Message};
 pub use error::{EncodeError, Field, LastEventIdError, OpenError, ParseError};
-pub use event::{Event, EventBuilder};
+pub use event::{Event, EventBuilder, EventRef};
 pub use frame::{Frame, KeepAlivePing};
 pub use http::{
     is_event_stream, parse_last_event_id, response_headers, HttpVersion, EVENT_STREAM_MIME_TYPE,
@@ -173,7 +173,7 @@ pub use http::{
 pub use json::json_data;
 #[cfg(feature = "std")]
 pub use keepalive::{KeepAlive, KeepAliveConfig};
-pub use parser::{Parser, ParserConfig, Step, Steps};
+pub use parser::{Parser, ParserConfig, Step, StepRef, Steps};
 pub use resume::{Replay, ReplayFrames, ResumeBuffer, ResumeLimits};
 #[cfg(feature = "std")]
 pub use stall::{StallDetector, Stalled};

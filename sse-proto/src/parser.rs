@@ -12,7 +12,7 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 use core::time::Duration;
 
 use crate::error::{EncodeError, ParseError};
-use crate::event::Event;
+use crate::event::{Event, EventRef};
 use crate::line::{LineSplitter, Next};
 use crate::text::{Text, INLINE_CAPACITY};
 use crate::utf8::{is_utf8, push_utf8_lossy, utf8_lossy_len, Utf8Bytes};
@@ -104,6 +104,69 @@ pub enum Step {
     NeedData,
     /// [`Parser::finish`] was called: the stream is over.
     End,
+}
+
+/// One result of [`Parser::poll_ref`]: a [`Step`] whose event and comment are borrowed.
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::{Parser, Step, StepRef};
+///
+/// let mut parser = Parser::new();
+/// let mut input: &[u8] = b"event: tick\ndata: 1\n\n";
+/// let step = parser.poll_ref(&mut input)?;
+/// assert!(matches!(step, StepRef::Event(event) if event.event_type() == "tick"));
+/// let owned: Step = step.to_step();
+/// assert!(matches!(owned, Step::Event(event) if event.data() == "1"));
+/// # Ok::<(), sse_proto::ParseError>(())
+/// ```
+#[must_use]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StepRef<'a> {
+    /// An event was dispatched; it borrows the input and the parser until the next call.
+    Event(EventRef<'a>),
+    /// As [`Step::Retry`].
+    Retry(Duration),
+    /// As [`Step::Comment`], borrowed.
+    Comment(&'a str),
+    /// As [`Step::NeedData`].
+    NeedData,
+    /// As [`Step::End`].
+    End,
+}
+
+impl StepRef<'_> {
+    /// The owned [`Step`] with the same content (the event's fields are copied, short ones
+    /// inline, longer ones into one allocation each).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::{Step, StepRef};
+    ///
+    /// assert_eq!(StepRef::NeedData.to_step(), Step::NeedData);
+    /// assert!(matches!(StepRef::Comment("hi").to_step(), Step::Comment(text) if text == "hi"));
+    /// ```
+    pub fn to_step(&self) -> Step {
+        match *self {
+            StepRef::Event(event) => Step::Event(event.to_event()),
+            StepRef::Retry(delay) => Step::Retry(delay),
+            StepRef::Comment(text) => Step::Comment(Utf8Bytes::copy_from_str(text)),
+            StepRef::NeedData => Step::NeedData,
+            StepRef::End => Step::End,
+        }
+    }
+}
+
+/// What a non-empty line asks of the poll loop, for the fields whose handling depends on how
+/// events are handed out (owned or lent); the others are handled where they are read.
+enum LineAction<'l> {
+    Nothing,
+    Data(&'l [u8]),
+    Comment(&'l [u8]),
+    Retry(Duration),
 }
 
 /// A sans-IO, WHATWG-exact parser for `text/event-stream`.
@@ -272,31 +335,140 @@ impl Parser {
         if self.finished {
             return Ok(Step::End);
         }
+        self.fields.release_lent();
         loop {
             let (consumed, next) = self.lines.next_line(input);
             *input = &input[consumed..];
             match next {
                 // "If the line is empty (a blank line): Dispatch the event." Handled here,
-                // not in `process_line`, so the event is built straight into the return value
-                // (moving it through nested enums cost a store-forwarding stall per event).
+                // not with the other lines, so the event is built straight into the return
+                // value (moving it through nested enums cost a store-forwarding stall per
+                // event).
                 Next::Line([]) => {
                     if let Some(event) = self.fields.dispatch() {
                         return Ok(Step::Event(event));
                     }
                 }
                 Next::Line(line) => {
-                    if let Some(found) = self.fields.process_line(line, origin) {
+                    let action = self.fields.interpret_line(line);
+                    if let Some(found) = self.fields.act_owned(action, origin) {
                         return found;
                     }
                 }
                 // Never empty: it holds at least the bytes of an earlier input.
                 Next::Assembled(line) => {
-                    if let Some(found) = self.fields.process_line(&line, Some(&line)) {
+                    let action = self.fields.interpret_line(&line);
+                    if let Some(found) = self.fields.act_owned(action, Some(&line)) {
                         return found;
                     }
                 }
                 Next::TooLong { len } => return Err(self.fields.line_too_long(len)),
                 Next::NeedData => return Ok(Step::NeedData),
+            }
+        }
+    }
+
+    /// Like [`poll`](Self::poll), but the event is lent, not given: an [`EventRef`] borrowing
+    /// the input and the parser, valid until the next call. Nothing is allocated, copied or
+    /// reference-counted for an event whose single `data:` line lies whole in `input`, so
+    /// this is the fastest way through a stream when each event is used (forwarded,
+    /// deserialized, matched) before the next is read; [`EventRef::to_event`] keeps one.
+    ///
+    /// Mixing it with [`poll`](Self::poll) and [`poll_bytes`](Self::poll_bytes) on one
+    /// stream is allowed and gives the same events.
+    ///
+    /// # Errors
+    ///
+    /// As for [`poll`](Self::poll).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::{Parser, StepRef};
+    ///
+    /// let mut parser = Parser::new();
+    /// let mut total = 0;
+    /// for chunk in [&b"id: 1\ndata: {\"n\":1}\n\nda"[..], b"ta: {\"n\":22}\n\n"] {
+    ///     let mut input = chunk;
+    ///     loop {
+    ///         match parser.poll_ref(&mut input)? {
+    ///             StepRef::Event(event) => {
+    ///                 assert_eq!(event.last_event_id(), "1");
+    ///                 total += event.data().len(); // borrowed from `chunk` when it can be
+    ///             }
+    ///             StepRef::NeedData => break,
+    ///             _ => {}
+    ///         }
+    ///     }
+    /// }
+    /// assert_eq!(total, "{\"n\":1}".len() + "{\"n\":22}".len());
+    /// # Ok::<(), sse_proto::ParseError>(())
+    /// ```
+    pub fn poll_ref<'a, 'i: 'a>(
+        &'a mut self,
+        input: &mut &'i [u8],
+    ) -> Result<StepRef<'a>, ParseError> {
+        if self.finished {
+            return Ok(StepRef::End);
+        }
+        self.fields.release_lent();
+        // The event's only data line so far, borrowed from `input` while it may stay the only
+        // one. Copied into the data buffer before anything else is done with the event, and
+        // before returning without it (it may not outlive this call).
+        let mut first_data: Option<&'i [u8]> = None;
+        loop {
+            let (consumed, next) = self.lines.next_line(input);
+            *input = &input[consumed..];
+            match next {
+                Next::Line([]) => {
+                    if self.fields.dispatch_lent() {
+                        return Ok(StepRef::Event(self.fields.lent_event(first_data)));
+                    }
+                }
+                Next::Line(line) => match self.fields.interpret_line(line) {
+                    LineAction::Nothing => {}
+                    LineAction::Data(value) => {
+                        if first_data.is_none() && self.fields.can_borrow_first_data(value) {
+                            first_data = Some(value);
+                            self.fields.has_data = true;
+                        } else {
+                            self.fields.keep_first_data(first_data.take());
+                            self.fields.append_data(value, None)?;
+                        }
+                    }
+                    LineAction::Comment(text) => {
+                        self.fields.keep_first_data(first_data.take());
+                        if is_utf8(text) {
+                            // SAFETY: just validated.
+                            let text = unsafe { core::str::from_utf8_unchecked(text) };
+                            return Ok(StepRef::Comment(text));
+                        }
+                        return Ok(StepRef::Comment(self.fields.lend_comment(text)));
+                    }
+                    LineAction::Retry(delay) => {
+                        self.fields.keep_first_data(first_data.take());
+                        return Ok(StepRef::Retry(delay));
+                    }
+                },
+                Next::Assembled(line) => {
+                    self.fields.keep_first_data(first_data.take());
+                    match self.fields.interpret_line(&line) {
+                        LineAction::Nothing => {}
+                        LineAction::Data(value) => self.fields.append_data(value, Some(&line))?,
+                        LineAction::Comment(text) => {
+                            return Ok(StepRef::Comment(self.fields.lend_comment(text)));
+                        }
+                        LineAction::Retry(delay) => return Ok(StepRef::Retry(delay)),
+                    }
+                }
+                Next::TooLong { len } => {
+                    // The event is dropped: what was borrowed goes with it.
+                    return Err(self.fields.line_too_long(len));
+                }
+                Next::NeedData => {
+                    self.fields.keep_first_data(first_data.take());
+                    return Ok(StepRef::NeedData);
+                }
             }
         }
     }
@@ -443,7 +615,13 @@ impl Parser {
     /// assert_eq!(parser.buffered_len(), "abc".len() + "data: par".len());
     /// ```
     pub fn buffered_len(&self) -> usize {
-        self.lines.buffered_len() + self.fields.data_len()
+        // What was lent is released at the next call, and no longer part of any event.
+        let event = if self.fields.lent {
+            0
+        } else {
+            self.fields.data_len()
+        };
+        self.lines.buffered_len() + event
     }
 
     /// Bytes allocated for the buffers counted by [`buffered_len`](Self::buffered_len).
@@ -526,6 +704,11 @@ struct EventBuffers {
     dropping_event: bool,
     /// Storage for ids, types and comments, cut off as `Bytes`.
     small_fields: BytesMut,
+    /// An event was lent by [`Parser::poll_ref`]: the data and type buffers still hold it,
+    /// to be cleared when the next poll starts.
+    lent: bool,
+    /// A lent comment that could not be borrowed from the input.
+    lent_comment: Option<Utf8Bytes>,
 }
 
 impl EventBuffers {
@@ -541,6 +724,22 @@ impl EventBuffers {
             last_event_id: None,
             dropping_event: false,
             small_fields: BytesMut::new(),
+            lent: false,
+            lent_comment: None,
+        }
+    }
+
+    /// Forgets what the last [`Parser::poll_ref`] lent, which its borrow has ended.
+    #[inline(always)]
+    fn release_lent(&mut self) {
+        if self.lent {
+            self.lent = false;
+            self.data.clear();
+            self.data_slice = None;
+            self.event_type = None;
+        }
+        if self.lent_comment.is_some() {
+            self.lent_comment = None;
         }
     }
 
@@ -548,6 +747,7 @@ impl EventBuffers {
     /// ID string persists; the ID buffer starts from it (what Chromium does), so a new
     /// stream whose events carry no id keeps the old one.
     fn discard_event(&mut self) {
+        self.release_lent();
         self.data.clear();
         self.data_slice = None;
         self.has_data = false;
@@ -584,61 +784,143 @@ impl EventBuffers {
         self.dropping_event = true;
     }
 
-    /// One non-empty line, per "Interpreting an event stream". `None`: nothing to report yet.
-    /// Always inlined: returned through memory, its large result cost more than its work.
+    /// One non-empty line, per "Interpreting an event stream". The fields whose handling
+    /// depends on how events are handed out (data and comments) are returned to the loop.
+    /// Always inlined: a value returned through memory cost more than the work here.
     #[inline(always)]
-    fn process_line(
-        &mut self,
-        line: &[u8],
-        origin: Option<&Bytes>,
-    ) -> Option<Result<Step, ParseError>> {
-        debug_assert!(!line.is_empty(), "blank lines dispatch in Parser::poll");
+    fn interpret_line<'l>(&mut self, line: &'l [u8]) -> LineAction<'l> {
+        debug_assert!(!line.is_empty(), "blank lines dispatch in the poll loop");
         // "If the line starts with a U+003A COLON character (:): Ignore the line."
         if line[0] == b':' {
             if !self.config.emit_comments {
-                return None;
+                return LineAction::Nothing;
             }
-            let text = strip_one_space(&line[1..]);
-            return Some(Ok(Step::Comment(self.small_field(text))));
+            return LineAction::Comment(strip_one_space(&line[1..]));
         }
         // "If the line contains a U+003A COLON character: field name = before the first
         // colon, value = after it, minus one leading U+0020 SPACE. Otherwise the whole line
         // is the field name and the value is empty."
         // The field nearly every event has, recognised without searching for the colon.
         if let Some(value) = line.strip_prefix(b"data:") {
-            return self
-                .append_data(strip_one_space(value), origin)
-                .err()
-                .map(Err);
+            return LineAction::Data(strip_one_space(value));
         }
         let (name, value) = match memchr::memchr(b':', line) {
             Some(colon) => (&line[..colon], strip_one_space(&line[colon + 1..])),
             None => (line, &b""[..]),
         };
         match name {
-            b"data" => self.append_data(value, origin).err().map(Err),
-            b"event" => {
-                if !self.dropping_event {
-                    self.event_type = self.event_type_value(value);
-                }
-                None
+            b"data" => return LineAction::Data(value),
+            b"event" if !self.dropping_event => {
+                self.event_type = self.event_type_value(value);
             }
-            b"id" => {
-                // "If the field value does not contain U+0000 NULL, then set the last event
-                // ID buffer to the field value. Otherwise, ignore the field."
-                if memchr::memchr(0, value).is_none() {
-                    self.set_id_buffer(value);
-                }
-                None
-            }
+            // "If the field value does not contain U+0000 NULL, then set the last event ID
+            // buffer to the field value. Otherwise, ignore the field."
+            b"id" if memchr::memchr(0, value).is_none() => self.set_id_buffer(value),
             // "If the field value consists of only ASCII digits, then interpret the field
             // value as an integer in base ten, and set the event stream's reconnection time
             // to that integer. Otherwise, ignore the field." Too many digits for u64
             // milliseconds: ignored as well (docs/conformance.md).
-            b"retry" => parse_retry(value).map(|ms| Ok(Step::Retry(Duration::from_millis(ms)))),
+            b"retry" => {
+                if let Some(ms) = parse_retry(value) {
+                    return LineAction::Retry(Duration::from_millis(ms));
+                }
+            }
             // "Otherwise: The field is ignored."
-            _ => None,
+            _ => {}
         }
+        LineAction::Nothing
+    }
+
+    /// The owned loop's handling of a [`LineAction`]. `None`: nothing to report yet.
+    #[inline(always)]
+    fn act_owned(
+        &mut self,
+        action: LineAction<'_>,
+        origin: Option<&Bytes>,
+    ) -> Option<Result<Step, ParseError>> {
+        match action {
+            LineAction::Nothing => None,
+            LineAction::Data(value) => self.append_data(value, origin).err().map(Err),
+            LineAction::Comment(text) => Some(Ok(Step::Comment(self.small_field(text)))),
+            LineAction::Retry(delay) => Some(Ok(Step::Retry(delay))),
+        }
+    }
+
+    /// Whether `value`, a data line, can be the event's data as it lies in the input: it is
+    /// the first, valid UTF-8, and within the event limit.
+    #[inline(always)]
+    fn can_borrow_first_data(&self, value: &[u8]) -> bool {
+        !self.has_data
+            && !self.dropping_event
+            && value.len() <= self.config.max_event_len
+            && is_utf8(value)
+    }
+
+    /// Copies a borrowed first data line into the data buffer (it was counted in `has_data`
+    /// when borrowed), because the event needs more or outlives the call.
+    #[inline(always)]
+    fn keep_first_data(&mut self, first_data: Option<&[u8]>) {
+        if let Some(value) = first_data {
+            self.reserve_data(value.len());
+            append_reserved(&mut self.data, false, value);
+        }
+    }
+
+    /// Stores a comment to lend (made valid UTF-8, lossily) and borrows it.
+    fn lend_comment(&mut self, text: &[u8]) -> &str {
+        let comment = self.small_field(text);
+        self.lent_comment.insert(comment).as_str()
+    }
+
+    /// Steps 1 and 2 of "Dispatch the event", common to both ways of handing events out:
+    /// `true` when there is an event, whose data and type are still in the buffers.
+    #[inline(always)]
+    fn dispatch_point(&mut self) -> bool {
+        // 1. "Set the last event ID string of the event source to the value of the last
+        //    event ID buffer." (Even when nothing is dispatched.)
+        if self.id_changed {
+            self.id_changed = false;
+            self.last_event_id = self.id_buffer.clone();
+        }
+        // 2. "If the data buffer is an empty string, set the data buffer and the event type
+        //    buffer to the empty string and return." An oversized event ends here too.
+        if !self.has_data {
+            self.event_type = None;
+            self.dropping_event = false;
+            return false;
+        }
+        // 3-5. The trailing LF was never written; the type defaults to "message" in
+        //    `event_type()`; the buffers are cleared (by the caller), the ID buffer is kept.
+        self.has_data = false;
+        true
+    }
+
+    /// "Dispatch the event" for [`Parser::poll_ref`]: `true` when there is an event to lend,
+    /// which [`lent_event`](Self::lent_event) then builds from the buffers as they are.
+    #[inline(always)]
+    fn dispatch_lent(&mut self) -> bool {
+        let found = self.dispatch_point();
+        self.lent = found;
+        found
+    }
+
+    /// The event [`dispatch_lent`](Self::dispatch_lent) found, with `first_data` as its data
+    /// when the data line was borrowed from the input.
+    #[inline(always)]
+    fn lent_event<'a>(&'a self, first_data: Option<&'a [u8]>) -> EventRef<'a> {
+        let data = match (first_data, &self.data_slice) {
+            (Some(borrowed), _) => borrowed,
+            (None, Some(slice)) => slice,
+            (None, None) => &self.data,
+        };
+        // SAFETY: a borrowed line was validated when it was kept; the slice and the buffer
+        // only ever receive valid UTF-8 (invalid input is replaced with U+FFFD on the way in).
+        let data = unsafe { core::str::from_utf8_unchecked(data) };
+        EventRef::from_parsed(
+            self.event_type.as_ref().map(Text::as_str),
+            data,
+            self.last_event_id.as_ref().map(Text::as_str),
+        )
     }
 
     /// "Append the field value to the data buffer, then append a single U+000A LINE FEED
@@ -764,22 +1046,9 @@ impl EventBuffers {
 
     /// "Dispatch the event", at an empty line.
     fn dispatch(&mut self) -> Option<Event> {
-        // 1. "Set the last event ID string of the event source to the value of the last
-        //    event ID buffer." (Even when nothing is dispatched.)
-        if self.id_changed {
-            self.id_changed = false;
-            self.last_event_id = self.id_buffer.clone();
-        }
-        // 2. "If the data buffer is an empty string, set the data buffer and the event type
-        //    buffer to the empty string and return." An oversized event ends here too.
-        if !self.has_data {
-            self.event_type = None;
-            self.dropping_event = false;
+        if !self.dispatch_point() {
             return None;
         }
-        // 3-5. The trailing LF was never written; the type defaults to "message" in
-        //    `Event::event_type`; the buffers are cleared, the ID buffer is kept.
-        self.has_data = false;
         // Short data is copied out and the buffer reused in place; longer data is cut off
         // without copying (one atomic operation now, one when the caller drops it).
         let data = if let Some(slice) = self.data_slice.take() {

@@ -40,6 +40,11 @@ impl Text {
         })
     }
 
+    /// Inline when short, else a copy into a new shared buffer.
+    pub(crate) fn copy_from_str(s: &str) -> Self {
+        Text::inline(s.as_bytes()).unwrap_or_else(|| Text::Shared(Utf8Bytes::copy_from_str(s)))
+    }
+
     #[inline]
     pub(crate) fn as_str(&self) -> &str {
         match self {
@@ -98,26 +103,17 @@ mod tests {
         );
     }
 
-    /// Inline when short, else a copy into a new shared buffer.
-    fn copy_from_str(s: &str) -> Text {
-        Text::inline(s.as_bytes()).unwrap_or_else(|| {
-            Text::Shared(Utf8Bytes::from_validated(Bytes::copy_from_slice(
-                s.as_bytes(),
-            )))
-        })
-    }
-
     #[test]
     fn inline_and_shared_compare_by_content() {
-        let inline = copy_from_str("update");
+        let inline = Text::copy_from_str("update");
         let shared = Text::Shared(Utf8Bytes::from_static("update"));
         assert!(matches!(inline, Text::Inline { .. }));
         assert_eq!(inline, shared);
         assert_eq!(inline.clone().into_utf8_bytes(), "update");
         let long = "x".repeat(INLINE_CAPACITY + 1);
-        assert!(matches!(copy_from_str(&long), Text::Shared(_)));
-        assert_eq!(copy_from_str(&long).as_str(), long);
+        assert!(matches!(Text::copy_from_str(&long), Text::Shared(_)));
+        assert_eq!(Text::copy_from_str(&long).as_str(), long);
         let exact = "y".repeat(INLINE_CAPACITY);
-        assert!(matches!(copy_from_str(&exact), Text::Inline { .. }));
+        assert!(matches!(Text::copy_from_str(&exact), Text::Inline { .. }));
     }
 }

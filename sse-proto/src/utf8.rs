@@ -52,6 +52,20 @@ impl Utf8Bytes {
         Utf8Bytes(Bytes::from_static(s.as_bytes()))
     }
 
+    /// Copies `s` into a new buffer (nothing is allocated for `""`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let borrowed = String::from("kept");
+    /// let kept = sse_proto::Utf8Bytes::copy_from_str(&borrowed);
+    /// drop(borrowed);
+    /// assert_eq!(kept, "kept");
+    /// ```
+    pub fn copy_from_str(s: &str) -> Self {
+        Utf8Bytes(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
     /// Takes `bytes` as they are when they are valid UTF-8 (no copy); otherwise replaces each
     /// invalid sequence with U+FFFD, as the WHATWG "UTF-8 decode" algorithm does (one
     /// replacement per maximal invalid subpart, like [`String::from_utf8_lossy`]).

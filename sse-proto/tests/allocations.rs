@@ -21,7 +21,7 @@ mod corpus;
 
 use sse_proto::{
     encode, encode_comment, encode_retry, encoded_len, Event, Frame, KeepAlivePing, Message,
-    Parser, Step,
+    Parser, Step, StepRef,
 };
 
 struct Counting;
@@ -165,32 +165,52 @@ fn ten_thousand_subscribers_cost_one_encode() {
         .all(|t| t[0].as_ptr() == frame.as_bytes().as_ptr()));
 }
 
+/// The parser entry point a test counts.
+#[derive(Clone, Copy, Debug)]
+enum Entry {
+    /// `Parser::poll`: owned events.
+    Owned,
+    /// `Parser::poll_ref`: lent events.
+    Lent,
+}
+
 /// Parses `bytes` in 4 KiB chunks, dropping each event at once as a streaming consumer does;
-/// returns (events, data bytes, allocations made after the first `warm_up` bytes).
-fn parse_counting(bytes: &[u8], warm_up: usize) -> (usize, usize, usize) {
+/// returns (events, data bytes, allocations) for `counted`, parsed after `warm_up` on the same
+/// stream.
+fn parse_counting(warm_up: &[u8], counted: &[u8], entry: Entry) -> (usize, usize, usize) {
     let mut parser = Parser::new();
-    let (mut events, mut data_bytes) = (0, 0);
-    let mut feed = |parser: &mut Parser, chunk: &[u8]| {
+    // (events, data bytes) in one chunk.
+    let feed = |parser: &mut Parser, chunk: &[u8]| {
+        let (mut events, mut data_bytes) = (0, 0);
         let mut input = chunk;
         loop {
-            match parser.poll(&mut input).expect("within limits") {
-                Step::Event(event) => {
-                    events += 1;
-                    data_bytes += event.data().len();
-                }
-                Step::NeedData => break,
-                _ => {}
+            let data_len = match entry {
+                Entry::Owned => match parser.poll(&mut input).expect("within limits") {
+                    Step::Event(event) => Some(event.data().len()),
+                    Step::NeedData => break,
+                    _ => None,
+                },
+                Entry::Lent => match parser.poll_ref(&mut input).expect("within limits") {
+                    StepRef::Event(event) => Some(event.data().len()),
+                    StepRef::NeedData => break,
+                    _ => None,
+                },
+            };
+            if let Some(len) = data_len {
+                events += 1;
+                data_bytes += len;
             }
         }
+        (events, data_bytes)
     };
-    let (head, tail) = bytes.split_at(warm_up);
-    for chunk in head.chunks(4096) {
+    for chunk in warm_up.chunks(4096) {
         feed(&mut parser, chunk);
     }
-    let ((), allocations, _) = count(|| {
-        for chunk in tail.chunks(4096) {
-            feed(&mut parser, chunk);
-        }
+    let ((events, data_bytes), allocations, _) = count(|| {
+        counted
+            .chunks(4096)
+            .map(|chunk| feed(&mut parser, chunk))
+            .fold((0, 0), |(e, d), (ce, cd)| (e + ce, d + cd))
     });
     (events, data_bytes, allocations)
 }
@@ -202,17 +222,32 @@ fn parser_allocates_nothing_per_event_in_steady_state_on_tokens_and_large() {
             continue;
         }
         // Warm up past the first buffers (two 64 KiB events for `large`).
-        let warm_up = 160 * 1024;
-        let (events, data_bytes, allocations) = parse_counting(&corpus.bytes, warm_up);
-        assert_eq!((events, data_bytes), (corpus.events, corpus.data_bytes));
+        let (head, tail) = corpus.bytes.split_at(160 * 1024);
+        let (events, _, allocations) = parse_counting(head, tail, Entry::Owned);
+        assert!(events > 0);
         assert_eq!(allocations, 0, "{}: allocations after warm-up", corpus.name);
+    }
+}
+
+#[test]
+fn lent_events_allocate_nothing_in_steady_state_on_every_corpus() {
+    for corpus in corpus::all_with_len(1 << 20) {
+        // Steady state: a second pass over the corpus, once every buffer has grown.
+        let (events, data_bytes, allocations) =
+            parse_counting(&corpus.bytes, &corpus.bytes, Entry::Lent);
+        assert_eq!((events, data_bytes), (corpus.events, corpus.data_bytes));
+        assert_eq!(
+            allocations, 0,
+            "{}: allocations in the second pass",
+            corpus.name
+        );
     }
 }
 
 #[test]
 fn parser_allocates_at_most_one_per_event_on_every_corpus() {
     for corpus in corpus::all_with_len(1 << 20) {
-        let (events, data_bytes, allocations) = parse_counting(&corpus.bytes, 0);
+        let (events, data_bytes, allocations) = parse_counting(&[], &corpus.bytes, Entry::Owned);
         assert_eq!((events, data_bytes), (corpus.events, corpus.data_bytes));
         assert!(
             allocations <= events,

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{chunkings, naive, run, run_bytes, show, Outcome, SEEDS};
+use common::{chunkings, naive, run, show, Outcome, OTHER_ENTRY_POINTS, SEEDS};
 use proptest::collection::vec;
 use proptest::prelude::*;
 use sse_proto::ParserConfig;
@@ -106,20 +106,23 @@ fn check_against_model(
     let (got, got_id) = run(&config(emit_comments), chunks);
     let shown: Vec<String> = chunks.iter().map(|c| show(c)).collect();
     prop_assert_eq!(&got, &model, "chunks {}", shown.join("|"));
-    let (got_bytes, got_bytes_id) = run_bytes(&config(emit_comments), chunks);
-    prop_assert_eq!(&got_bytes, &model, "poll_bytes, chunks {}", shown.join("|"));
-    prop_assert_eq!(
-        &got_bytes_id,
-        &model_id,
-        "poll_bytes id, chunks {}",
-        shown.join("|")
-    );
     prop_assert_eq!(
         &got_id,
         &model_id,
         "last event ID, chunks {}",
         shown.join("|")
     );
+    for (entry, driver) in OTHER_ENTRY_POINTS {
+        let (got, got_id) = driver(&config(emit_comments), chunks);
+        prop_assert_eq!(&got, &model, "{}, chunks {}", entry, shown.join("|"));
+        prop_assert_eq!(
+            &got_id,
+            &model_id,
+            "{} id, chunks {}",
+            entry,
+            shown.join("|")
+        );
+    }
     Ok(())
 }
 
@@ -167,7 +170,9 @@ proptest! {
         let chunks = split(&input, &sizes);
         let shown: Vec<String> = chunks.iter().map(|c| show(c)).collect();
         prop_assert_eq!(run(&config, &chunks), whole.clone(), "chunks {}", shown.join("|"));
-        prop_assert_eq!(run_bytes(&config, &chunks), whole, "poll_bytes, chunks {}", shown.join("|"));
+        for (entry, driver) in OTHER_ENTRY_POINTS {
+            prop_assert_eq!(driver(&config, &chunks), whole.clone(), "{}, chunks {}", entry, shown.join("|"));
+        }
     }
 
     /// Long data values (past the inline size, so `poll_bytes` keeps them as slices of the

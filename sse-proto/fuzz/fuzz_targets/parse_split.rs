@@ -12,6 +12,9 @@
 //!    three runs must agree with each other, errors included, and a run that reported no
 //!    error must match the model.
 //!
+//! 3. through `poll_ref` (lent events), in the derived chunking, with both configurations:
+//!    the same outcomes as `poll`.
+//!
 //! After every poll, `buffered_len()` must stay within `max_line_len + max_event_len`; no
 //! input may panic; after `finish()` the parser must say `End`.
 #![no_main]
@@ -31,13 +34,26 @@ type Outcome = Result<Out, ParseError>;
 type Run = (Vec<Outcome>, String);
 
 fn run<'a>(config: &ParserConfig, chunks: impl Iterator<Item = &'a [u8]>) -> Run {
+    run_through(config, chunks, false)
+}
+
+/// [`run`] through `poll_ref` when `lent`, each lent step turned into the owned one.
+fn run_through<'a>(
+    config: &ParserConfig,
+    chunks: impl Iterator<Item = &'a [u8]>,
+    lent: bool,
+) -> Run {
     let bound = config.max_line_len.saturating_add(config.max_event_len);
     let mut parser = Parser::with_config(config.clone());
     let mut outcomes = Vec::new();
     for chunk in chunks {
         let mut input = chunk;
         loop {
-            let step = parser.poll(&mut input);
+            let step = if lent {
+                parser.poll_ref(&mut input).map(|step| step.to_step())
+            } else {
+                parser.poll(&mut input)
+            };
             assert!(
                 parser.buffered_len() <= bound,
                 "buffered_len {} above the bound {bound}",
@@ -107,6 +123,8 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(bytewise, want, "byte by byte vs model");
     let chunked = run(&config, derived.iter().copied());
     assert_eq!(chunked, want, "derived chunking vs model");
+    let lent = run_through(&config, derived.iter().copied(), true);
+    assert_eq!(lent, want, "poll_ref, derived chunking vs model");
 
     config.emit_comments = false;
     assert_eq!(
@@ -130,6 +148,11 @@ fuzz_target!(|data: &[u8]| {
         run(&small, derived.iter().copied()),
         whole,
         "small limits: derived chunking vs whole"
+    );
+    assert_eq!(
+        run_through(&small, derived.iter().copied(), true),
+        whole,
+        "small limits: poll_ref, derived chunking vs whole"
     );
     if whole.0.iter().all(Result::is_ok) {
         assert_eq!(whole, want, "small limits, no error reported, vs model");

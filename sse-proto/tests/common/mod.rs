@@ -79,7 +79,59 @@ pub fn run_bytes(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, Stri
     run_with(config, chunks, Parser::poll_bytes)
 }
 
-/// The driver behind [`run`] and [`run_bytes`]: `poll` takes one step from the chunk.
+/// Like [`run`], but through `poll_ref`, each lent step turned into the owned one (and the
+/// lent event checked equal to its copy).
+pub fn run_ref(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, String) {
+    run_with(config, chunks, |parser, input| {
+        poll_ref_owned(parser, input)
+    })
+}
+
+/// Like [`run`], but each call takes turns between `poll_ref`, `poll_bytes` and `poll`: what
+/// one entry point lends or keeps must not leak into the steps of another.
+pub fn run_alternating(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, String) {
+    let mut call = 0usize;
+    run_with(config, chunks, move |parser, input| {
+        call += 1;
+        match call % 3 {
+            0 => poll_ref_owned(parser, input),
+            1 => parser.poll_bytes(input),
+            _ => {
+                let mut rest: &[u8] = input;
+                let step = parser.poll(&mut rest);
+                let consumed = input.len() - rest.len();
+                bytes::Buf::advance(input, consumed);
+                step
+            }
+        }
+    })
+}
+
+fn poll_ref_owned(parser: &mut Parser, input: &mut bytes::Bytes) -> Result<Step, ParseError> {
+    let mut rest: &[u8] = input;
+    let step = parser.poll_ref(&mut rest).map(|lent| {
+        let owned = lent.to_step();
+        if let (sse_proto::StepRef::Event(lent), Step::Event(owned)) = (lent, &owned) {
+            assert_eq!(&lent, owned, "a lent event and its copy differ");
+        }
+        owned
+    });
+    let consumed = input.len() - rest.len();
+    bytes::Buf::advance(input, consumed);
+    step
+}
+
+/// A driver: a fresh parser over the chunks, every step and the final last event ID.
+pub type Driver = fn(&ParserConfig, &[&[u8]]) -> (Vec<Outcome>, String);
+
+/// The drivers besides [`run`] (which goes through `poll`), by entry point.
+pub const OTHER_ENTRY_POINTS: [(&str, Driver); 3] = [
+    ("poll_bytes", run_bytes),
+    ("poll_ref", run_ref),
+    ("alternating poll_ref/poll_bytes/poll", run_alternating),
+];
+
+/// The driver behind [`run`] and the others: `poll` takes one step from the chunk.
 fn run_with(
     config: &ParserConfig,
     chunks: &[&[u8]],
@@ -202,13 +254,14 @@ pub fn assert_all_chunkings_with(
             "last event ID, chunks {}",
             show_chunks(&chunks)
         );
-        let got = run_bytes(config, &chunks);
-        assert_eq!(
-            got,
-            (expected.to_vec(), last_event_id.clone()),
-            "poll_bytes, chunks {}",
-            show_chunks(&chunks)
-        );
+        for (entry, driver) in OTHER_ENTRY_POINTS {
+            assert_eq!(
+                driver(config, &chunks),
+                (expected.to_vec(), last_event_id.clone()),
+                "{entry}, chunks {}",
+                show_chunks(&chunks)
+            );
+        }
     }
     let fed = run_feed(config, &input.chunks(1).collect::<Vec<_>>());
     assert_eq!(fed, (whole, last_event_id.clone()), "feed() byte by byte");
