@@ -65,6 +65,7 @@ type ParseFn = fn(&[Bytes]) -> Tally;
 const PARSERS: &[(&str, ParseFn)] = &[
     ("sse-proto", run_sse_proto),
     ("sse-proto-slices", run_sse_proto_slices),
+    ("sse-proto-ref", run_sse_proto_ref),
     ("sse-parse", run_sse_parse),
     ("sse-core", run_sse_core),
     ("sseer", run_sseer),
@@ -92,6 +93,26 @@ fn run_sse_proto_slices(chunks: &[Bytes]) -> Tally {
     for chunk in chunks {
         let mut input: &[u8] = chunk;
         tally_until_need_data(&mut tally, || parser.poll(&mut input));
+    }
+    parser.finish();
+    tally
+}
+
+/// sse-proto fed borrowed `&[u8]` chunks, lending each event (`poll_ref`: no allocation,
+/// copy or reference count for a single data line lying whole in a chunk).
+fn run_sse_proto_ref(chunks: &[Bytes]) -> Tally {
+    let mut parser = sse_proto::Parser::new();
+    let mut tally = Tally::default();
+    for chunk in chunks {
+        let mut input: &[u8] = chunk;
+        loop {
+            match parser.poll_ref(&mut input) {
+                Ok(sse_proto::StepRef::Event(event)) => tally.add(event.data()),
+                Ok(sse_proto::StepRef::NeedData) => break,
+                Ok(_) => {}
+                Err(error) => panic!("sse-proto: {error}"),
+            }
+        }
     }
     parser.finish();
     tally

@@ -289,8 +289,36 @@ impl Parser {
     /// assert_eq!(parser.poll(&mut input), Ok(Step::NeedData));
     /// assert!(input.is_empty());
     /// ```
+    #[inline]
     pub fn poll(&mut self, input: &mut &[u8]) -> Result<Step, ParseError> {
+        if self.continue_line_only(input) {
+            return Ok(Step::NeedData);
+        }
+        self.poll_slices(input)
+    }
+
+    /// [`poll`](Self::poll) past its short-input path, kept out of line so that path stays
+    /// small where it is inlined.
+    #[inline(never)]
+    fn poll_slices(&mut self, input: &mut &[u8]) -> Result<Step, ParseError> {
         self.poll_from(input, None)
+    }
+
+    /// The short-input path of every entry point: a few bytes in the middle of a line (input
+    /// that trickles in, down to a byte at a time) are taken without the parsing loop, whose
+    /// set-up cost more than the work. `true`: all of `input` was taken, and there is nothing
+    /// to report.
+    #[inline(always)]
+    fn continue_line_only(&mut self, input: &mut &[u8]) -> bool {
+        if self.finished
+            || self.fields.lent
+            || self.fields.lent_comment.is_some()
+            || !self.lines.try_continue_line(input)
+        {
+            return false;
+        }
+        *input = &[];
+        true
     }
 
     /// Like [`poll`](Self::poll), for input that arrives as [`Bytes`] (hyper, reqwest and
@@ -322,6 +350,10 @@ impl Parser {
     /// ```
     pub fn poll_bytes(&mut self, input: &mut Bytes) -> Result<Step, ParseError> {
         let mut rest: &[u8] = input;
+        if self.continue_line_only(&mut rest) {
+            input.clear();
+            return Ok(Step::NeedData);
+        }
         let before = rest.len();
         let step = self.poll_from(&mut rest, Some(input));
         let consumed = before - rest.len();
@@ -344,21 +376,21 @@ impl Parser {
                 // not with the other lines, so the event is built straight into the return
                 // value (moving it through nested enums cost a store-forwarding stall per
                 // event).
-                Next::Line([]) => {
+                Next::Line([], _) => {
                     if let Some(event) = self.fields.dispatch() {
                         return Ok(Step::Event(event));
                     }
                 }
-                Next::Line(line) => {
+                Next::Line(line, ascii) => {
                     let action = self.fields.interpret_line(line);
-                    if let Some(found) = self.fields.act_owned(action, origin) {
+                    if let Some(found) = self.fields.act_owned(action, origin, ascii) {
                         return found;
                     }
                 }
                 // Never empty: it holds at least the bytes of an earlier input.
                 Next::Assembled(line) => {
                     let action = self.fields.interpret_line(&line);
-                    if let Some(found) = self.fields.act_owned(action, Some(&line)) {
+                    if let Some(found) = self.fields.act_owned(action, Some(&line), false) {
                         return found;
                     }
                 }
@@ -404,7 +436,20 @@ impl Parser {
     /// assert_eq!(total, "{\"n\":1}".len() + "{\"n\":22}".len());
     /// # Ok::<(), sse_proto::ParseError>(())
     /// ```
+    #[inline]
     pub fn poll_ref<'a, 'i: 'a>(
+        &'a mut self,
+        input: &mut &'i [u8],
+    ) -> Result<StepRef<'a>, ParseError> {
+        if self.continue_line_only(input) {
+            return Ok(StepRef::NeedData);
+        }
+        self.poll_ref_loop(input)
+    }
+
+    /// [`poll_ref`](Self::poll_ref) past its short-input path.
+    #[inline(never)]
+    fn poll_ref_loop<'a, 'i: 'a>(
         &'a mut self,
         input: &mut &'i [u8],
     ) -> Result<StepRef<'a>, ParseError> {
@@ -420,20 +465,20 @@ impl Parser {
             let (consumed, next) = self.lines.next_line(input);
             *input = &input[consumed..];
             match next {
-                Next::Line([]) => {
+                Next::Line([], _) => {
                     if self.fields.dispatch_lent() {
                         return Ok(StepRef::Event(self.fields.lent_event(first_data)));
                     }
                 }
-                Next::Line(line) => match self.fields.interpret_line(line) {
+                Next::Line(line, ascii) => match self.fields.interpret_line(line) {
                     LineAction::Nothing => {}
                     LineAction::Data(value) => {
-                        if first_data.is_none() && self.fields.can_borrow_first_data(value) {
+                        if first_data.is_none() && self.fields.can_borrow_first_data(value, ascii) {
                             first_data = Some(value);
                             self.fields.has_data = true;
                         } else {
                             self.fields.keep_first_data(first_data.take());
-                            self.fields.append_data(value, None)?;
+                            self.fields.append_data(value, None, ascii)?;
                         }
                     }
                     LineAction::Comment(text) => {
@@ -454,7 +499,9 @@ impl Parser {
                     self.fields.keep_first_data(first_data.take());
                     match self.fields.interpret_line(&line) {
                         LineAction::Nothing => {}
-                        LineAction::Data(value) => self.fields.append_data(value, Some(&line))?,
+                        LineAction::Data(value) => {
+                            self.fields.append_data(value, Some(&line), false)?
+                        }
                         LineAction::Comment(text) => {
                             return Ok(StepRef::Comment(self.fields.lend_comment(text)));
                         }
@@ -831,29 +878,31 @@ impl EventBuffers {
         LineAction::Nothing
     }
 
-    /// The owned loop's handling of a [`LineAction`]. `None`: nothing to report yet.
+    /// The owned loop's handling of a [`LineAction`] (`ascii`: the line is known to be
+    /// ASCII). `None`: nothing to report yet.
     #[inline(always)]
     fn act_owned(
         &mut self,
         action: LineAction<'_>,
         origin: Option<&Bytes>,
+        ascii: bool,
     ) -> Option<Result<Step, ParseError>> {
         match action {
             LineAction::Nothing => None,
-            LineAction::Data(value) => self.append_data(value, origin).err().map(Err),
+            LineAction::Data(value) => self.append_data(value, origin, ascii).err().map(Err),
             LineAction::Comment(text) => Some(Ok(Step::Comment(self.small_field(text)))),
             LineAction::Retry(delay) => Some(Ok(Step::Retry(delay))),
         }
     }
 
     /// Whether `value`, a data line, can be the event's data as it lies in the input: it is
-    /// the first, valid UTF-8, and within the event limit.
+    /// the first, valid UTF-8 (known to be when `ascii`), and within the event limit.
     #[inline(always)]
-    fn can_borrow_first_data(&self, value: &[u8]) -> bool {
+    fn can_borrow_first_data(&self, value: &[u8], ascii: bool) -> bool {
         !self.has_data
             && !self.dropping_event
             && value.len() <= self.config.max_event_len
-            && is_utf8(value)
+            && (ascii || is_utf8(value))
     }
 
     /// Copies a borrowed first data line into the data buffer (it was counted in `has_data`
@@ -927,11 +976,17 @@ impl EventBuffers {
     /// (LF) character to the data buffer." The LF is written before the next value instead.
     /// Returns only the error, if any: a small value (returning the caller's large
     /// `Option<Result<Step, _>>` from here cost a memset of it per line).
-    fn append_data(&mut self, value: &[u8], origin: Option<&Bytes>) -> Result<(), ParseError> {
+    /// `ascii`: the value is known to be ASCII (so valid).
+    fn append_data(
+        &mut self,
+        value: &[u8],
+        origin: Option<&Bytes>,
+        ascii: bool,
+    ) -> Result<(), ParseError> {
         if self.dropping_event {
             return Ok(());
         }
-        let valid = is_utf8(value);
+        let valid = ascii || is_utf8(value);
         let value_len = if valid {
             value.len()
         } else {
@@ -980,10 +1035,15 @@ impl EventBuffers {
 
     /// Grows the data buffer in large steps (so small events share one allocation, reused
     /// once the caller drops them) but never past the event limit.
+    #[inline(always)]
     fn reserve_data(&mut self, additional: usize) {
-        if self.data.capacity() - self.data.len() >= additional {
-            return;
+        if self.data.capacity() - self.data.len() < additional {
+            self.grow_data(additional);
         }
+    }
+
+    #[cold]
+    fn grow_data(&mut self, additional: usize) {
         let needed = self.data.len() + additional;
         let wanted = needed
             .max(self.data.len().saturating_mul(2))
@@ -1095,7 +1155,7 @@ fn append_reserved(buf: &mut BytesMut, line_feed_first: bool, value: &[u8]) {
     // by `len`.
     unsafe {
         let dst = room.as_mut_ptr().cast::<u8>().add(feed);
-        core::ptr::copy_nonoverlapping(value.as_ptr(), dst, value.len());
+        crate::line::copy_short(value.as_ptr(), dst, value.len());
         buf.set_len(buf.len() + len);
     }
 }
