@@ -141,19 +141,11 @@ impl LineSplitter {
             return (input.len(), Next::NeedData);
         };
         self.work += end as u64 + 1;
-        let terminator_len = if rest[end] == b'\n' {
-            1
-        } else if end + 1 < rest.len() {
-            if rest[end + 1] == b'\n' {
-                2
-            } else {
-                1
-            }
-        } else {
+        let terminator_len = terminator_len(rest, end).unwrap_or_else(|| {
             // A CR that ends the input ends the line now; an LF may still follow it.
             self.skip_lf = true;
             1
-        };
+        });
         let consumed = pos + end + terminator_len;
         let line = &rest[..end];
         if let Some(seen) = self.discarding.take() {
@@ -177,6 +169,45 @@ impl LineSplitter {
             self.partial = BytesMut::new();
         }
         (consumed, Next::Assembled(assembled))
+    }
+
+    /// The next line when it is a plain data line lying whole at the start of `input`:
+    /// `data:`, ASCII, within the line limit, ended by LF or CRLF or a CR that is not the
+    /// last byte, with the splitter between lines. Returns its value (after `data:` and one
+    /// space) and the bytes it takes with its terminator, which the caller then
+    /// [`skips`](Self::skip_plain_line). Nothing is changed: `None` leaves the line to
+    /// [`next_line`](Self::next_line).
+    ///
+    /// Runs of data lines are the bulk of multi-line events, and taking them in a tight loop
+    /// skips the general path's state checks and field dispatch.
+    #[inline(always)]
+    pub(crate) fn peek_plain_data_line<'a>(&self, input: &'a [u8]) -> Option<(&'a [u8], usize)> {
+        if self.skip_lf
+            || !self.partial.is_empty()
+            || self.discarding.is_some()
+            || self.bom != Bom::Resolved
+            || !input.starts_with(b"data:")
+        {
+            return None;
+        }
+        let (end, ascii) = find_line_end(input)?;
+        if !ascii || end > self.max_line_len {
+            return None;
+        }
+        let taken = end + terminator_len(input, end)?;
+        let value = &input[5..end];
+        let value = match value.first() {
+            Some(b' ') => &value[1..],
+            _ => value,
+        };
+        Some((value, taken))
+    }
+
+    /// Accounts for a line [`peek_plain_data_line`](Self::peek_plain_data_line) found, which
+    /// the caller took; `taken` as it returned.
+    #[inline(always)]
+    pub(crate) fn skip_plain_line(&mut self, taken: usize) {
+        self.work += taken as u64;
     }
 
     /// Takes all of a short `input` that continues the line being assembled without ending
@@ -239,6 +270,18 @@ impl LineSplitter {
         } else {
             self.partial.clear();
         }
+    }
+}
+
+/// Length of the line terminator starting at `rest[end]`, a CR or LF: 2 for CRLF, else 1;
+/// `None` for a CR that is the last byte, whose LF may come with the next input.
+#[inline(always)]
+fn terminator_len(rest: &[u8], end: usize) -> Option<usize> {
+    match (rest[end], rest.get(end + 1)) {
+        (b'\n', _) => Some(1),
+        (_, Some(b'\n')) => Some(2),
+        (_, Some(_)) => Some(1),
+        (_, None) => None,
     }
 }
 

@@ -383,8 +383,12 @@ impl Parser {
                 }
                 Next::Line(line, ascii) => {
                     let action = self.fields.interpret_line(line);
+                    let data = matches!(action, LineAction::Data(_));
                     if let Some(found) = self.fields.act_owned(action, origin, ascii) {
                         return found;
+                    }
+                    if data {
+                        self.take_plain_data_lines(input);
                     }
                 }
                 // Never empty: it holds at least the bytes of an earlier input.
@@ -479,6 +483,7 @@ impl Parser {
                         } else {
                             self.fields.keep_first_data(first_data.take());
                             self.fields.append_data(value, None, ascii)?;
+                            self.take_plain_data_lines(input);
                         }
                     }
                     LineAction::Comment(text) => {
@@ -517,6 +522,23 @@ impl Parser {
                     return Ok(StepRef::NeedData);
                 }
             }
+        }
+    }
+
+    /// After a data line was added to the event's buffer: takes the plain data lines that
+    /// follow in `input` (see `LineSplitter::peek_plain_data_line`) in a tight loop, while
+    /// they fit the event limit. What it leaves, the general loop reads as usual.
+    #[inline(always)]
+    fn take_plain_data_lines(&mut self, input: &mut &[u8]) {
+        if !self.fields.can_append_plain_data() {
+            return;
+        }
+        while let Some((value, taken)) = self.lines.peek_plain_data_line(input) {
+            if !self.fields.append_plain_data(value) {
+                return;
+            }
+            self.lines.skip_plain_line(taken);
+            *input = &input[taken..];
         }
     }
 
@@ -893,6 +915,27 @@ impl EventBuffers {
             LineAction::Comment(text) => Some(Ok(Step::Comment(self.small_field(text)))),
             LineAction::Retry(delay) => Some(Ok(Step::Retry(delay))),
         }
+    }
+
+    /// Whether [`append_plain_data`](Self::append_plain_data) may be used: the event has data,
+    /// all of it in the buffer, and is not being dropped.
+    #[inline(always)]
+    fn can_append_plain_data(&self) -> bool {
+        self.has_data && !self.dropping_event && self.data_slice.is_none()
+    }
+
+    /// Appends one more data value, ASCII, to an event that
+    /// [`can_append_plain_data`](Self::can_append_plain_data); `false` (and nothing done) when
+    /// it would pass the event limit, for the general path to report.
+    #[inline(always)]
+    fn append_plain_data(&mut self, value: &[u8]) -> bool {
+        let added = 1 + value.len();
+        if self.data.len() + added > self.config.max_event_len {
+            return false;
+        }
+        self.reserve_data(added);
+        append_reserved(&mut self.data, true, value);
+        true
     }
 
     /// Whether `value`, a data line, can be the event's data as it lies in the input: it is

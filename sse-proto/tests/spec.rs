@@ -264,6 +264,15 @@ fn data_lines_are_joined_with_lf() {
 }
 
 #[test]
+fn data_lines_are_joined_with_lf_whatever_their_terminator_and_content() {
+    // A run of data lines, as the parser takes them in its fast loop, broken by each kind
+    // of line that loop leaves to the general path: CR, no space, two spaces, non-ASCII,
+    // no colon, invalid UTF-8.
+    let input = b"data: a\ndata:b\r\ndata:  c\rdata: \xC3\xA9\ndata\ndata: d\xFF\ndata: e\n\n";
+    assert_all_chunkings(input, &[msg("a\nb\n c\n\u{e9}\n\nd\u{FFFD}\ne", None)]);
+}
+
+#[test]
 fn empty_data_line_adds_a_line_feed() {
     assert_all_chunkings(b"data: a\ndata\ndata: b\n\n", &[msg("a\n\nb", None)]);
 }
