@@ -125,6 +125,7 @@ def summary(rows):
 def svg(groups, path):
     """Horizontal bars of MB/s per group: sse-proto, every peer, the scan."""
     palette = {OURS: "#d62728", "sse-proto-slices": "#ff7f0e", "sse-proto-build": "#ff7f0e",
+               "sse-proto-ref": "#8b0000",
                "memchr2-scan": "#7f7f7f", "extend-baseline": "#7f7f7f"}
     others = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22"]
     names = sorted({n for f in groups.values() for n in f})

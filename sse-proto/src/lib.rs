@@ -39,6 +39,11 @@
 //! assert_eq!(parser.last_event_id(), "1"); // send as Last-Event-ID when reconnecting
 //! ```
 //!
+//! Events from [`Parser::poll`] are owned (`Send + 'static`). Where each event is used before
+//! the next is read, [`Parser::poll_ref`] lends an [`EventRef`] instead, borrowed from the
+//! input and the parser: no allocation, copy or reference count per event, about twice the
+//! throughput on streams of small events.
+//!
 //! # Example: a broadcast server
 //!
 //! Encode each event once into a [`Frame`] and give every subscriber a clone: one encode and
