@@ -195,12 +195,7 @@ impl LineSplitter {
             return None;
         }
         let taken = end + terminator_len(input, end)?;
-        let value = &input[5..end];
-        let value = match value.first() {
-            Some(b' ') => &value[1..],
-            _ => value,
-        };
-        Some((value, taken))
+        Some((strip_one_space(&input[5..end]), taken))
     }
 
     /// Accounts for a line [`peek_plain_data_line`](Self::peek_plain_data_line) found, which
@@ -221,20 +216,13 @@ impl LineSplitter {
             || self.partial.is_empty()
             || self.skip_lf
             || self.discarding.is_some()
-            || input.len() > self.partial.capacity() - self.partial.len()
             || self.partial.len() + input.len() > self.max_line_len
             || input.iter().any(|&byte| byte == b'\r' || byte == b'\n')
+            || !append_within_capacity(&mut self.partial, input)
         {
             return false;
         }
         self.work += input.len() as u64;
-        // SAFETY: `input` fits in the spare capacity (checked above), which it cannot
-        // overlap; the copy initialises the bytes the new length takes in.
-        unsafe {
-            let room = self.partial.spare_capacity_mut().as_mut_ptr().cast::<u8>();
-            copy_short(input.as_ptr(), room, input.len());
-            self.partial.set_len(self.partial.len() + input.len());
-        }
         true
     }
 
@@ -251,15 +239,7 @@ impl LineSplitter {
             return;
         }
         self.work += piece.len() as u64;
-        if piece.len() <= self.partial.capacity() - self.partial.len() {
-            // SAFETY: `piece` fits in the spare capacity (checked above), which the input
-            // cannot overlap; the copy initialises the bytes the new length takes in.
-            unsafe {
-                let room = self.partial.spare_capacity_mut().as_mut_ptr().cast::<u8>();
-                copy_short(piece.as_ptr(), room, piece.len());
-                self.partial.set_len(len);
-            }
-        } else {
+        if !append_within_capacity(&mut self.partial, piece) {
             extend_bounded(&mut self.partial, piece, self.max_line_len);
         }
     }
@@ -419,6 +399,33 @@ pub(crate) unsafe fn copy_short(src: *const u8, dst: *mut u8, len: usize) {
             }
             _ => core::ptr::copy_nonoverlapping(src, dst, len),
         }
+    }
+}
+
+/// Appends `extra` when it fits in `buf`'s spare capacity (`false`, and nothing done, when
+/// not): inline for short pieces, without `BytesMut::extend_from_slice`'s growth check and
+/// `memcpy` call.
+#[inline(always)]
+fn append_within_capacity(buf: &mut BytesMut, extra: &[u8]) -> bool {
+    if extra.len() > buf.capacity() - buf.len() {
+        return false;
+    }
+    // SAFETY: `extra` fits in the spare capacity (checked above), which it cannot overlap
+    // (the buffer is borrowed mutably); the copy initialises the bytes the new length takes.
+    unsafe {
+        let room = buf.spare_capacity_mut().as_mut_ptr().cast::<u8>();
+        copy_short(extra.as_ptr(), room, extra.len());
+        buf.set_len(buf.len() + extra.len());
+    }
+    true
+}
+
+/// The field value after the colon, without one leading U+0020 SPACE if there is one.
+#[inline(always)]
+pub(crate) fn strip_one_space(value: &[u8]) -> &[u8] {
+    match value.first() {
+        Some(b' ') => &value[1..],
+        _ => value,
     }
 }
 

@@ -13,7 +13,7 @@ use core::time::Duration;
 
 use crate::error::{EncodeError, ParseError};
 use crate::event::{Event, EventRef};
-use crate::line::{LineSplitter, Next};
+use crate::line::{strip_one_space, LineSplitter, Next};
 use crate::text::{Text, INLINE_CAPACITY};
 use crate::utf8::{is_utf8, push_utf8_lossy, utf8_lossy_len, Utf8Bytes};
 
@@ -1200,14 +1200,6 @@ fn append_reserved(buf: &mut BytesMut, line_feed_first: bool, value: &[u8]) {
         let dst = room.as_mut_ptr().cast::<u8>().add(feed);
         crate::line::copy_short(value.as_ptr(), dst, value.len());
         buf.set_len(buf.len() + len);
-    }
-}
-
-#[inline]
-fn strip_one_space(value: &[u8]) -> &[u8] {
-    match value.first() {
-        Some(b' ') => &value[1..],
-        _ => value,
     }
 }
 
