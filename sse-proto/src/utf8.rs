@@ -174,6 +174,11 @@ pub(crate) fn is_utf8(input: &[u8]) -> bool {
     // Long values (large JSON payloads) go 32 or 16 bytes at a time when the CPU can. Below
     // a few hundred bytes the vector setup costs more than the scalar ASCII skipping.
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    if input.len() >= AVX512_MIN_LEN && has_avx512_vbmi() {
+        // SAFETY: AVX-512F, BW and VBMI support was just checked; any length is accepted.
+        return unsafe { crate::utf8_simd::is_utf8_avx512(input) };
+    }
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if input.len() >= AVX2_MIN_LEN && std::is_x86_feature_detected!("avx2") {
         // SAFETY: AVX2 support was just checked, and the input is long enough.
         return unsafe { crate::utf8_simd::is_utf8_avx2(input) };
@@ -189,7 +194,18 @@ pub(crate) fn is_utf8(input: &[u8]) -> bool {
 /// Shortest inputs handed to the vector validators (measured on the `tokens` corpus: below
 /// these the scalar ASCII skipping is as fast).
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
+const AVX512_MIN_LEN: usize = 64;
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
 const AVX2_MIN_LEN: usize = 64;
+
+/// Whether the CPU has everything [`crate::utf8_simd::is_utf8_avx512`] uses.
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+#[inline]
+fn has_avx512_vbmi() -> bool {
+    std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512vbmi")
+}
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 const SSSE3_MIN_LEN: usize = 512;
 
@@ -375,7 +391,8 @@ mod tests {
         ]
         .to_vec();
         for pad in [
-            0usize, 7, 13, 14, 15, 16, 29, 30, 31, 32, 33, 62, 63, 64, 77, 93, 94, 95, 96,
+            0usize, 7, 13, 14, 15, 16, 29, 30, 31, 32, 33, 62, 63, 64, 77, 93, 94, 95, 96, 125,
+            126, 127, 128, 129,
         ] {
             for &a in &edges {
                 for &b in &edges {
@@ -402,6 +419,45 @@ mod tests {
         }
     }
 
+    #[test]
+    fn is_utf8_agrees_with_std_with_each_character_width_across_every_block_boundary() {
+        // Every width of character, whole, cut short, with a bad continuation byte and with
+        // one continuation byte too many, at every offset around the 16-, 32- and 64-byte
+        // block edges, inside inputs long enough for every vector path and ending at or
+        // after the character.
+        let characters: [&[u8]; 6] = [
+            "é".as_bytes(),
+            "€".as_bytes(),
+            "🙂".as_bytes(),
+            "\u{10FFFF}".as_bytes(),
+            "\u{FFFD}".as_bytes(),
+            "\u{0800}".as_bytes(),
+        ];
+        for character in characters {
+            let mut variants = alloc::vec![character.to_vec()];
+            for cut in 1..character.len() {
+                variants.push(character[..cut].to_vec());
+            }
+            for bad in 1..character.len() {
+                let mut broken = character.to_vec();
+                broken[bad] = b'a';
+                variants.push(broken);
+            }
+            let mut too_long = character.to_vec();
+            too_long.push(0x80);
+            variants.push(too_long);
+            for offset in 0..140 {
+                for variant in &variants {
+                    let mut input = alloc::vec![b'.'; offset];
+                    input.extend_from_slice(variant);
+                    assert_validators_agree_with_std(&input);
+                    input.extend_from_slice(&[b'.'; 70]);
+                    assert_validators_agree_with_std(&input);
+                }
+            }
+        }
+    }
+
     /// The scalar validator, the SIMD one (where the CPU has it) and `is_utf8` all give
     /// `core::str::from_utf8`'s answer.
     fn assert_validators_agree_with_std(input: &[u8]) {
@@ -413,6 +469,12 @@ mod tests {
             // SAFETY: SSSE3 support was just checked.
             let simd = unsafe { crate::utf8_simd::is_utf8_ssse3(input) };
             assert_eq!(simd, expected, "ssse3 on {input:x?}");
+        }
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if has_avx512_vbmi() {
+            // SAFETY: AVX-512F, BW and VBMI support was just checked.
+            let simd = unsafe { crate::utf8_simd::is_utf8_avx512(input) };
+            assert_eq!(simd, expected, "avx512 on {input:x?}");
         }
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         if input.len() >= 64 && std::is_x86_feature_detected!("avx2") {
