@@ -38,16 +38,48 @@ enum Bom {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Next<'a> {
     /// A complete line, without its terminator, lying in the input; `true` when it was seen
-    /// to be all ASCII while its end was searched for (`false` means not known), which
-    /// spares the UTF-8 validation of its value.
+    /// to be valid UTF-8 while its end was searched for (`false` means not known), which
+    /// spares the validation of its value.
     Line(&'a [u8], bool),
     /// A complete line assembled from several inputs, handed over as owned bytes so that the
-    /// parser can keep a data value from it without another copy.
-    Assembled(Bytes),
+    /// parser can keep a data value from it without another copy; the flag as for `Line`.
+    Assembled(Bytes, bool),
     /// A line longer than the limit ended; its bytes were discarded as they arrived.
     TooLong { len: usize },
     /// The input is used up without completing a line.
     NeedData,
+}
+
+/// How lines longer than the inline scan are searched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum LongLineScan {
+    /// `memchr2` for the line end; the line's UTF-8 is left to the parser.
+    Portable,
+    /// One AVX-512 pass finds the line end, checks the UTF-8 before it and, for a line
+    /// continued from earlier inputs, copies it into `partial`.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    Avx512,
+}
+
+impl LongLineScan {
+    /// The best this CPU can do.
+    fn detect() -> Self {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if crate::utf8::has_avx512_vbmi() {
+            return LongLineScan::Avx512;
+        }
+        LongLineScan::Portable
+    }
+}
+
+/// Where a line ends in the input, if it does, and whether the bytes before that are known to
+/// be valid UTF-8. When the input does not finish the line: whether no error was found in its
+/// bytes so far, the last three of which are checked only against the bytes that follow them
+/// (they may be the start of a character the next input finishes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LineScan {
+    pub(crate) end: Option<usize>,
+    pub(crate) valid: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -55,6 +87,13 @@ pub(crate) struct LineSplitter {
     bom: Bom,
     skip_lf: bool,
     partial: BytesMut,
+    /// Whether every byte in `partial` went through one chain of UTF-8 checks that found no
+    /// error (a character cut at its end aside); `false` when not known.
+    partial_valid: bool,
+    /// Length of the last line assembled in `partial` (up to the capacity kept): the room
+    /// the next long line will likely need.
+    last_assembled_len: usize,
+    long_scan: LongLineScan,
     /// Length seen so far of an over-long line whose bytes are being skipped.
     discarding: Option<usize>,
     max_line_len: usize,
@@ -65,10 +104,18 @@ pub(crate) struct LineSplitter {
 
 impl LineSplitter {
     pub(crate) fn new(max_line_len: usize) -> Self {
+        Self::with_long_line_scan(max_line_len, LongLineScan::detect())
+    }
+
+    /// A splitter with the given way of scanning long lines (the tests compare them).
+    pub(crate) fn with_long_line_scan(max_line_len: usize, long_scan: LongLineScan) -> Self {
         LineSplitter {
             bom: Bom::Pending(0),
             skip_lf: false,
             partial: BytesMut::new(),
+            partial_valid: false,
+            last_assembled_len: 0,
+            long_scan,
             discarding: None,
             max_line_len,
             work: 0,
@@ -77,9 +124,9 @@ impl LineSplitter {
 
     /// Back to the start of a new stream (a BOM is allowed again); the limit is kept.
     pub(crate) fn reset(&mut self) {
-        let max_line_len = self.max_line_len;
+        let (max_line_len, long_scan) = (self.max_line_len, self.long_scan);
         let mut partial = core::mem::take(&mut self.partial);
-        *self = LineSplitter::new(max_line_len);
+        *self = LineSplitter::with_long_line_scan(max_line_len, long_scan);
         partial.clear();
         if partial.capacity() <= KEEP_PARTIAL_CAPACITY {
             self.partial = partial;
@@ -130,14 +177,29 @@ impl LineSplitter {
             }
         }
         let rest = &input[pos..];
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if self.long_scan == LongLineScan::Avx512
+            && !self.partial.is_empty()
+            && self.discarding.is_none()
+            // A short piece is quicker the other way, unless the check begun on the line's
+            // first bytes is to be carried to its end.
+            && (rest.len() >= 64 || self.partial_valid)
+            && self.partial.len() + rest.len() <= self.max_line_len
+        {
+            return self.continue_line_avx512(pos, rest);
+        }
         // Every event ends with a blank line, found at its first byte: skip the scan call.
         let found = match rest.first() {
-            Some(b'\n' | b'\r') => Some((0, true)),
-            _ => find_line_end(rest),
+            Some(b'\n' | b'\r') => LineScan {
+                end: Some(0),
+                valid: true,
+            },
+            _ => find_line_end(rest, self.long_scan),
         };
-        let Some((end, ascii)) = found else {
+        let (Some(end), valid) = (found.end, found.valid) else {
             self.work += rest.len() as u64;
-            self.hold_unterminated(rest);
+            let valid = found.valid || self.check_line_start(rest);
+            self.hold_unterminated(rest, valid);
             return (input.len(), Next::NeedData);
         };
         self.work += end as u64 + 1;
@@ -155,7 +217,7 @@ impl LineSplitter {
             if line.len() > self.max_line_len {
                 return (consumed, Next::TooLong { len: line.len() });
             }
-            return (consumed, Next::Line(line, ascii));
+            return (consumed, Next::Line(line, valid));
         }
         let len = self.partial.len() + line.len();
         if len > self.max_line_len {
@@ -164,15 +226,61 @@ impl LineSplitter {
         }
         self.work += line.len() as u64;
         extend_bounded(&mut self.partial, line, self.max_line_len);
-        let assembled = self.partial.split().freeze();
-        if self.partial.capacity() > KEEP_PARTIAL_CAPACITY {
-            self.partial = BytesMut::new();
-        }
-        (consumed, Next::Assembled(assembled))
+        let assembled = self.take_assembled();
+        // The bytes held were checked, if at all, apart from this end of the line.
+        (consumed, Next::Assembled(assembled, false))
+    }
+
+    /// [`next_line`](Self::next_line) for a line begun in earlier inputs, with AVX-512: one
+    /// pass over `rest` (the input from `pos`) finds the line end, checks its UTF-8 following
+    /// the bytes held, and copies it into `partial` when it has the room. The caller checked
+    /// that all of `rest` fits within the line limit.
+    #[cfg(all(feature = "std", target_arch = "x86_64"))]
+    fn continue_line_avx512<'a>(&mut self, pos: usize, rest: &'a [u8]) -> (usize, Next<'a>) {
+        let held = self.partial.len();
+        let mut before = [0u8; 3];
+        let kept = held.min(3);
+        before[3 - kept..].copy_from_slice(&self.partial[held - kept..]);
+        let scan = if self.partial.capacity() - held >= rest.len() {
+            let room = self.partial.spare_capacity_mut().as_mut_ptr().cast::<u8>();
+            // SAFETY: `long_scan` is `Avx512` only when the CPU has the features; `room` is
+            // the spare capacity, room for `rest.len()` bytes, distinct from `rest`.
+            let scan = unsafe { crate::utf8_simd::scan_line_avx512::<true>(rest, before, room) };
+            let copied = scan.end.unwrap_or(rest.len());
+            // SAFETY: the scan copied the bytes before the line end, or all of `rest`.
+            unsafe { self.partial.set_len(held + copied) };
+            scan
+        } else {
+            // Growing for all of `rest` when the line may end in its first bytes would
+            // allocate for nothing: find the end first, then grow for what it takes.
+            // SAFETY: as above; no copy.
+            let scan = unsafe {
+                crate::utf8_simd::scan_line_avx512::<false>(rest, before, core::ptr::null_mut())
+            };
+            let taken = &rest[..scan.end.unwrap_or(rest.len())];
+            extend_bounded(&mut self.partial, taken, self.max_line_len);
+            scan
+        };
+        let Some(end) = scan.end else {
+            self.partial_valid &= scan.valid;
+            self.work += 2 * rest.len() as u64;
+            return (pos + rest.len(), Next::NeedData);
+        };
+        self.work += 2 * end as u64 + 1;
+        let terminator_len = terminator_len(rest, end).unwrap_or_else(|| {
+            self.skip_lf = true;
+            1
+        });
+        let valid = self.partial_valid && scan.valid;
+        let assembled = self.take_assembled();
+        (
+            pos + end + terminator_len,
+            Next::Assembled(assembled, valid),
+        )
     }
 
     /// The next line when it is a plain data line lying whole at the start of `input`:
-    /// `data:`, ASCII, within the line limit, ended by LF or CRLF or a CR that is not the
+    /// `data:`, known valid UTF-8, within the line limit, ended by LF or CRLF or a CR that is not the
     /// last byte, with the splitter between lines. Returns its value (after `data:` and one
     /// space) and the bytes it takes with its terminator, which the caller then
     /// [`skips`](Self::skip_plain_line). Nothing is changed: `None` leaves the line to
@@ -190,8 +298,14 @@ impl LineSplitter {
         {
             return None;
         }
-        let (end, ascii) = find_line_end(input)?;
-        if !ascii || end > self.max_line_len {
+        let LineScan {
+            end: Some(end),
+            valid: true,
+        } = find_line_end(input, self.long_scan)
+        else {
+            return None;
+        };
+        if end > self.max_line_len {
             return None;
         }
         let taken = end + terminator_len(input, end)?;
@@ -223,11 +337,50 @@ impl LineSplitter {
             return false;
         }
         self.work += input.len() as u64;
+        self.partial_valid = false;
         true
     }
 
-    /// Keeps the start of a line that the input did not finish, within the line limit.
-    fn hold_unterminated(&mut self, piece: &[u8]) {
+    /// Whether `start`, the first bytes of a line the input does not finish, is valid UTF-8
+    /// so far, when the scan that found no line end in it could not say (it was short and not
+    /// ASCII). Only the AVX-512 scan can follow the check into the next input, so only then
+    /// is it worth doing; once per line.
+    fn check_line_start(&self, start: &[u8]) -> bool {
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        if self.long_scan == LongLineScan::Avx512 && self.partial.is_empty() {
+            // SAFETY: `long_scan` is `Avx512` only when the CPU has the features; no copy.
+            let scan = unsafe {
+                crate::utf8_simd::scan_line_avx512::<false>(start, [0; 3], core::ptr::null_mut())
+            };
+            return scan.valid;
+        }
+        let _ = start;
+        false
+    }
+
+    /// The line assembled in `partial`, cut off from it.
+    fn take_assembled(&mut self) -> Bytes {
+        let assembled = self.partial.split().freeze();
+        if self.partial.capacity() > KEEP_PARTIAL_CAPACITY {
+            self.partial = BytesMut::new();
+        }
+        self.last_assembled_len = assembled.len().min(KEEP_PARTIAL_CAPACITY);
+        assembled
+    }
+
+    /// Keeps the start of a line that the input did not finish, within the line limit;
+    /// `valid` as [`find_line_end`] said of `piece`.
+    fn hold_unterminated(&mut self, piece: &[u8], valid: bool) {
+        // A check of `piece` alone says nothing of it following bytes already held.
+        self.partial_valid = valid && self.partial.is_empty();
+        if self.partial.is_empty() {
+            // The last assembled line left only the tail of the allocation behind. Once the
+            // caller has dropped that line, the whole allocation can be had again for free
+            // now, while nothing is held; later, growing would copy what is held by then.
+            let _ = self
+                .partial
+                .try_reclaim(piece.len().max(self.last_assembled_len));
+        }
         if let Some(seen) = &mut self.discarding {
             *seen += piece.len();
             return;
@@ -265,16 +418,17 @@ fn terminator_len(rest: &[u8], end: usize) -> Option<usize> {
     }
 }
 
-/// Position of the first CR or LF in `haystack`, and whether every byte before it is ASCII
-/// (`false` when not known).
+/// Position of the first CR or LF in `haystack`, if any, and whether every byte before it
+/// (or every byte, when there is none) is known to be valid UTF-8.
 ///
 /// Most lines are short (the `multiline` corpus: 46 bytes), and `memchr2`'s per-call set-up
 /// was a third of the parse time there. So the first bytes are checked here, inline, sixteen
 /// at a time with SSE2 (part of every x86-64 CPU, so no feature detection), and only a line
-/// longer than that goes to `memchr2`, whose AVX2 loop then wins. The same loads tell
-/// whether the line is ASCII, which is most of the work of validating it as UTF-8.
+/// longer than that goes to `memchr2`, whose AVX2 loop then wins, or with AVX-512 to a
+/// scan that validates the line as it goes. The same loads tell whether the line is ASCII,
+/// which is most of the work of validating it as UTF-8.
 #[inline(always)]
-fn find_line_end(haystack: &[u8]) -> Option<(usize, bool)> {
+fn find_line_end(haystack: &[u8], long_scan: LongLineScan) -> LineScan {
     #[cfg(target_arch = "x86_64")]
     {
         use core::arch::x86_64::{
@@ -296,7 +450,7 @@ fn find_line_end(haystack: &[u8]) -> Option<(usize, bool)> {
             }
         }
         /// Whether the bytes OR-ed into `seen`, and those of `block` before its first line end
-        /// (`line_ends` is not 0), are all ASCII.
+        /// (all of them when `line_ends` is 0), are all ASCII.
         #[inline(always)]
         fn ascii_until(seen: __m128i, block: __m128i, line_ends: u32) -> bool {
             let below_first_end = line_ends.wrapping_sub(1) & !line_ends;
@@ -314,11 +468,17 @@ fn find_line_end(haystack: &[u8]) -> Option<(usize, bool)> {
             let mut high = 0;
             for (at, &byte) in haystack.iter().enumerate() {
                 if byte == b'\r' || byte == b'\n' {
-                    return Some((at, high < 0x80));
+                    return LineScan {
+                        end: Some(at),
+                        valid: high < 0x80,
+                    };
                 }
                 high |= byte;
             }
-            return None;
+            return LineScan {
+                end: None,
+                valid: high < 0x80,
+            };
         }
         // The blocks without a line end, OR-ed: one instruction per block, where a mask per
         // block cost more than validating the line afterwards.
@@ -331,24 +491,65 @@ fn find_line_end(haystack: &[u8]) -> Option<(usize, bool)> {
                 // hold no line end) rather than one at a time.
                 let last = len - 16;
                 let (block, found) = load(haystack, last);
-                return (found != 0).then(|| {
-                    let end = last + found.trailing_zeros() as usize;
-                    (end, ascii_until(seen, block, found))
-                });
+                if found == 0 {
+                    return LineScan {
+                        end: None,
+                        valid: ascii_until(seen, block, 0),
+                    };
+                }
+                return LineScan {
+                    end: Some(last + found.trailing_zeros() as usize),
+                    valid: ascii_until(seen, block, found),
+                };
             }
             let (block, found) = load(haystack, start);
             if found != 0 {
-                let end = start + found.trailing_zeros() as usize;
-                return Some((end, ascii_until(seen, block, found)));
+                return LineScan {
+                    end: Some(start + found.trailing_zeros() as usize),
+                    valid: ascii_until(seen, block, found),
+                };
             }
             // SAFETY: SSE2 is always available on x86-64.
             seen = unsafe { _mm_or_si128(seen, block) };
             start += 16;
         }
-        memchr::memchr2(b'\r', b'\n', &haystack[start..]).map(|at| (start + at, false))
+        #[cfg(feature = "std")]
+        if long_scan == LongLineScan::Avx512 {
+            // An ASCII start is as good as no start to the UTF-8 check; otherwise check
+            // the line from its first byte.
+            // SAFETY: SSE2 is always available on x86-64.
+            let from = if unsafe { _mm_movemask_epi8(seen) } == 0 {
+                start
+            } else {
+                0
+            };
+            // SAFETY: `long_scan` is `Avx512` only when the CPU has the features; no copy.
+            let scan = unsafe {
+                crate::utf8_simd::scan_line_avx512::<false>(
+                    &haystack[from..],
+                    [0; 3],
+                    core::ptr::null_mut(),
+                )
+            };
+            return LineScan {
+                end: scan.end.map(|end| from + end),
+                valid: scan.valid,
+            };
+        }
+        let _ = long_scan;
+        LineScan {
+            end: memchr::memchr2(b'\r', b'\n', &haystack[start..]).map(|at| start + at),
+            valid: false,
+        }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    memchr::memchr2(b'\r', b'\n', haystack).map(|at| (at, false))
+    {
+        let _ = long_scan;
+        LineScan {
+            end: memchr::memchr2(b'\r', b'\n', haystack),
+            valid: false,
+        }
+    }
 }
 
 /// `copy_nonoverlapping`, with lengths up to 64 done inline in at most four overlapping
@@ -434,7 +635,13 @@ pub(crate) fn strip_one_space(value: &[u8]) -> &[u8] {
 /// used up it first reclaims its own allocation (free again once the lines cut from it are
 /// dropped), and otherwise allocates exactly the size it wants.
 fn extend_bounded(buf: &mut BytesMut, extra: &[u8], ceiling: usize) {
-    let needed = buf.len() + extra.len();
+    reserve_bounded(buf, extra.len(), ceiling);
+    buf.extend_from_slice(extra);
+}
+
+/// Makes room for `additional` more bytes as [`extend_bounded`] would.
+fn reserve_bounded(buf: &mut BytesMut, additional: usize, ceiling: usize) {
+    let needed = buf.len() + additional;
     if needed > buf.capacity() {
         let target = needed.max(buf.len().saturating_mul(2)).max(64);
         let target = target.min(ceiling).max(needed);
@@ -444,37 +651,57 @@ fn extend_bounded(buf: &mut BytesMut, extra: &[u8], ceiling: usize) {
             *buf = grown;
         }
     }
-    buf.extend_from_slice(extra);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::String;
     use alloc::vec;
     use alloc::vec::Vec;
+    use proptest::prelude::*;
 
-    fn split_all(splitter: &mut LineSplitter, chunks: &[&[u8]]) -> Vec<Result<Vec<u8>, usize>> {
+    /// Every way of scanning long lines this CPU can run.
+    fn long_line_scans() -> Vec<LongLineScan> {
+        let mut scans = vec![LongLineScan::Portable];
+        if LongLineScan::detect() != LongLineScan::Portable {
+            scans.push(LongLineScan::detect());
+        }
+        scans
+    }
+
+    /// The lines (or over-long lengths) found, each with the splitter's word on its UTF-8,
+    /// which is checked to be sound.
+    fn split_all_flagged(
+        splitter: &mut LineSplitter,
+        chunks: &[&[u8]],
+    ) -> Vec<(Result<Vec<u8>, usize>, bool)> {
         let mut out = vec![];
         for chunk in chunks {
             let mut input: &[u8] = chunk;
             loop {
                 let (used, next) = splitter.next_line(input);
                 let done = match next {
-                    Next::Line(line, ascii) => {
-                        assert!(!ascii || line.is_ascii(), "{line:?} called ASCII");
-                        out.push(Ok(line.to_vec()));
+                    Next::Line(line, valid) => {
+                        out.push((Ok(line.to_vec()), valid));
                         false
                     }
-                    Next::Assembled(line) => {
-                        out.push(Ok(line.to_vec()));
+                    Next::Assembled(line, valid) => {
+                        out.push((Ok(line.to_vec()), valid));
                         false
                     }
                     Next::TooLong { len } => {
-                        out.push(Err(len));
+                        out.push((Err(len), false));
                         false
                     }
                     Next::NeedData => true,
                 };
+                if let Some((Ok(line), true)) = out.last() {
+                    assert!(
+                        core::str::from_utf8(line).is_ok(),
+                        "{line:x?} called valid UTF-8"
+                    );
+                }
                 input = &input[used..];
                 if done {
                     assert!(input.is_empty());
@@ -485,54 +712,152 @@ mod tests {
         out
     }
 
+    fn split_all(splitter: &mut LineSplitter, chunks: &[&[u8]]) -> Vec<Result<Vec<u8>, usize>> {
+        let lines = split_all_flagged(splitter, chunks);
+        lines.into_iter().map(|(line, _)| line).collect()
+    }
+
     #[test]
     fn find_line_end_agrees_with_memchr2_at_every_position_and_length() {
-        for len in 0..300 {
-            let mut haystack = vec![b'x'; len];
-            assert_eq!(find_line_end(&haystack), None, "len {len}");
-            for at in 0..len {
-                for byte in [b'\r', b'\n'] {
-                    haystack[at] = byte;
-                    let found = find_line_end(&haystack);
-                    assert_eq!(
-                        found.map(|(end, _)| end),
-                        memchr::memchr2(b'\r', b'\n', &haystack),
-                        "len {len}, {byte} at {at}"
-                    );
-                    // No non-ASCII byte here: only lines past the inline scan are unknown.
-                    assert!(found.is_some_and(|(end, ascii)| ascii || end >= 256));
-                    haystack[at] = b'x';
+        for scan in long_line_scans() {
+            for len in 0..300 {
+                let mut haystack = vec![b'x'; len];
+                assert_eq!(find_line_end(&haystack, scan).end, None, "len {len}");
+                for at in 0..len {
+                    for byte in [b'\r', b'\n'] {
+                        haystack[at] = byte;
+                        let found = find_line_end(&haystack, scan);
+                        assert_eq!(
+                            found.end,
+                            memchr::memchr2(b'\r', b'\n', &haystack),
+                            "{scan:?}, len {len}, {byte} at {at}"
+                        );
+                        // All ASCII: only lines past the inline scan may be unknown, and
+                        // only without AVX-512.
+                        assert!(
+                            found.valid || (at >= 256 && scan == LongLineScan::Portable),
+                            "{scan:?}, len {len}, {byte} at {at}"
+                        );
+                        haystack[at] = b'x';
+                    }
                 }
             }
         }
     }
 
     #[test]
-    fn find_line_end_calls_a_line_ascii_only_when_it_is() {
-        for len in 1..300 {
-            for end in [0, len / 3, len - 1] {
-                for non_ascii_at in 0..len {
-                    if non_ascii_at == end {
-                        continue;
-                    }
-                    let mut haystack = vec![b'x'; len];
-                    haystack[end] = b'\n';
-                    haystack[non_ascii_at] = 0x80;
-                    let (found, ascii) = find_line_end(&haystack).expect("a line end");
-                    assert_eq!(found, end);
-                    // Sound everywhere; exact within the inline scan on x86-64.
-                    let before_end = non_ascii_at < end;
-                    assert!(
-                        !(ascii && before_end),
-                        "len {len}, end {end}, at {non_ascii_at}"
-                    );
-                    if cfg!(target_arch = "x86_64") && end < 256 {
-                        assert_eq!(
-                            ascii, !before_end,
-                            "len {len}, end {end}, at {non_ascii_at}"
-                        );
+    fn find_line_end_calls_a_line_valid_only_when_it_is() {
+        for scan in long_line_scans() {
+            for len in 1..300 {
+                for end in [0, len / 3, len - 1] {
+                    for bad_at in 0..len {
+                        if bad_at == end {
+                            continue;
+                        }
+                        // A lone continuation byte, never valid.
+                        let mut haystack = vec![b'x'; len];
+                        haystack[end] = b'\n';
+                        haystack[bad_at] = 0x80;
+                        let found = find_line_end(&haystack, scan);
+                        assert_eq!(found.end, Some(end));
+                        // Sound everywhere; exact within the inline scan on x86-64, and
+                        // everywhere with AVX-512.
+                        let before_end = bad_at < end;
+                        let context = alloc::format!("{scan:?}, len {len}, end {end}, at {bad_at}");
+                        assert!(!(found.valid && before_end), "{context}");
+                        if cfg!(target_arch = "x86_64")
+                            && (end < 256 || scan != LongLineScan::Portable)
+                        {
+                            assert_eq!(found.valid, !before_end, "{context}");
+                        }
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn find_line_end_without_a_line_end_allows_a_character_cut_at_the_end() {
+        for scan in long_line_scans() {
+            for len in [5, 20, 255, 256, 257, 300, 700] {
+                for cut in ["é", "€", "🙂"] {
+                    let character = cut.as_bytes();
+                    for keep in 1..character.len() {
+                        let mut haystack = "ü".repeat(len / 2).into_bytes();
+                        haystack.extend_from_slice(&character[..keep]);
+                        let found = find_line_end(&haystack, scan);
+                        assert_eq!(found.end, None);
+                        if scan != LongLineScan::Portable && haystack.len() > 256 {
+                            assert!(found.valid, "{scan:?}, len {len}, {keep} of {cut}");
+                        }
+                        // A bad byte before the cut character is never let through.
+                        haystack[0] = 0xFF;
+                        assert!(!find_line_end(&haystack, scan).valid);
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Each way of scanning long lines gives the same lines under any chunking, and calls
+        /// a line valid UTF-8 only when it is (`split_all_flagged` checks that).
+        #[test]
+        fn long_line_scans_agree_under_any_chunking(
+            pieces in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::string::string_regex("[a-z]{1,90}").unwrap().prop_map(String::into_bytes),
+                    proptest::string::string_regex("[é€🙂ü]{1,40}").unwrap().prop_map(String::into_bytes),
+                    proptest::collection::vec(0x80u8..=0xFF, 1..4),
+                    proptest::prop_oneof![proptest::strategy::Just(b"\n".to_vec()), proptest::strategy::Just(b"\r\n".to_vec()), proptest::strategy::Just(b"\r".to_vec())],
+                ],
+                0..60,
+            ),
+            cuts in proptest::collection::vec(0usize..3000, 0..8),
+            max_line_len in proptest::prop_oneof![proptest::strategy::Just(1usize << 20), 100usize..2000],
+        ) {
+            let input: Vec<u8> = pieces.concat();
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|cut| cut.min(input.len())).collect();
+            cuts.sort_unstable();
+            let mut chunks = vec![];
+            let mut from = 0;
+            for cut in cuts.into_iter().chain([input.len()]) {
+                chunks.push(&input[from..cut]);
+                from = cut;
+            }
+            let mut results = vec![];
+            for scan in long_line_scans() {
+                let mut splitter = LineSplitter::with_long_line_scan(max_line_len, scan);
+                results.push(split_all(&mut splitter, &chunks));
+            }
+            let mut whole = LineSplitter::with_long_line_scan(max_line_len, LongLineScan::Portable);
+            let expected = split_all(&mut whole, &[&input]);
+            for got in results {
+                prop_assert_eq!(&got, &expected);
+            }
+        }
+    }
+
+    #[test]
+    fn a_long_valid_line_across_inputs_is_known_valid_however_characters_are_cut() {
+        let scan = LongLineScan::detect();
+        if scan == LongLineScan::Portable {
+            return; // Only the AVX-512 scan follows UTF-8 across inputs.
+        }
+        let mut line = b"data: ".to_vec();
+        while line.len() < 20_000 {
+            line.extend_from_slice("json {\"text\": \"naïve café 🙂 €\"} ".as_bytes());
+        }
+        line.push(b'\n');
+        for chunk_len in [64, 100, 255, 256, 257, 1000, 4096] {
+            for start in [0, 1, 2, 3, 7] {
+                let mut splitter = LineSplitter::with_long_line_scan(1 << 20, scan);
+                let mut chunks = vec![&line[..start]];
+                chunks.extend(line[start..].chunks(chunk_len));
+                let got = split_all_flagged(&mut splitter, &chunks);
+                assert_eq!(got.len(), 1);
+                assert_eq!(got[0].0.as_deref(), Ok(&line[..line.len() - 1]));
+                assert!(got[0].1, "chunks of {chunk_len} after {start}");
             }
         }
     }
@@ -546,9 +871,17 @@ mod tests {
 
     #[test]
     fn partial_bom_is_given_back_as_text() {
-        let mut s = LineSplitter::new(100);
-        let got = split_all(&mut s, &[b"\xEF", b"\xBBx\n"]);
-        assert_eq!(got, vec![Ok(b"\xEF\xBBx".to_vec())]);
+        for scan in long_line_scans() {
+            let mut s = LineSplitter::with_long_line_scan(1000, scan);
+            let mut tail = b"\xBB".to_vec();
+            tail.extend_from_slice(&[b'x'; 200]);
+            tail.push(b'\n');
+            let got = split_all_flagged(&mut s, &[b"\xEF", &tail]);
+            let mut expected = b"\xEF".to_vec();
+            expected.extend_from_slice(&tail[..tail.len() - 1]);
+            // Given back as text, and not valid UTF-8.
+            assert_eq!(got, vec![(Ok(expected), false)]);
+        }
     }
 
     #[test]

@@ -381,10 +381,10 @@ impl Parser {
                         return Ok(Step::Event(event));
                     }
                 }
-                Next::Line(line, ascii) => {
+                Next::Line(line, known_valid) => {
                     let action = self.fields.interpret_line(line);
                     let data = matches!(action, LineAction::Data(_));
-                    if let Some(found) = self.fields.act_owned(action, origin, ascii) {
+                    if let Some(found) = self.fields.act_owned(action, origin, known_valid) {
                         return found;
                     }
                     if data {
@@ -392,9 +392,9 @@ impl Parser {
                     }
                 }
                 // Never empty: it holds at least the bytes of an earlier input.
-                Next::Assembled(line) => {
+                Next::Assembled(line, valid) => {
                     let action = self.fields.interpret_line(&line);
-                    if let Some(found) = self.fields.act_owned(action, Some(&line), false) {
+                    if let Some(found) = self.fields.act_owned(action, Some(&line), valid) {
                         return found;
                     }
                 }
@@ -474,15 +474,17 @@ impl Parser {
                         return Ok(StepRef::Event(self.fields.lent_event(first_data)));
                     }
                 }
-                Next::Line(line, ascii) => match self.fields.interpret_line(line) {
+                Next::Line(line, known_valid) => match self.fields.interpret_line(line) {
                     LineAction::Nothing => {}
                     LineAction::Data(value) => {
-                        if first_data.is_none() && self.fields.can_borrow_first_data(value, ascii) {
+                        if first_data.is_none()
+                            && self.fields.can_borrow_first_data(value, known_valid)
+                        {
                             first_data = Some(value);
                             self.fields.has_data = true;
                         } else {
                             self.fields.keep_first_data(first_data.take());
-                            self.fields.append_data(value, None, ascii)?;
+                            self.fields.append_data(value, None, known_valid)?;
                             self.take_plain_data_lines(input);
                         }
                     }
@@ -500,12 +502,12 @@ impl Parser {
                         return Ok(StepRef::Retry(delay));
                     }
                 },
-                Next::Assembled(line) => {
+                Next::Assembled(line, valid) => {
                     self.fields.keep_first_data(first_data.take());
                     match self.fields.interpret_line(&line) {
                         LineAction::Nothing => {}
                         LineAction::Data(value) => {
-                            self.fields.append_data(value, Some(&line), false)?
+                            self.fields.append_data(value, Some(&line), valid)?
                         }
                         LineAction::Comment(text) => {
                             return Ok(StepRef::Comment(self.fields.lend_comment(text)));
@@ -900,18 +902,18 @@ impl EventBuffers {
         LineAction::Nothing
     }
 
-    /// The owned loop's handling of a [`LineAction`] (`ascii`: the line is known to be
-    /// ASCII). `None`: nothing to report yet.
+    /// The owned loop's handling of a [`LineAction`] (`known_valid`: the line is known to be
+    /// valid UTF-8). `None`: nothing to report yet.
     #[inline(always)]
     fn act_owned(
         &mut self,
         action: LineAction<'_>,
         origin: Option<&Bytes>,
-        ascii: bool,
+        known_valid: bool,
     ) -> Option<Result<Step, ParseError>> {
         match action {
             LineAction::Nothing => None,
-            LineAction::Data(value) => self.append_data(value, origin, ascii).err().map(Err),
+            LineAction::Data(value) => self.append_data(value, origin, known_valid).err().map(Err),
             LineAction::Comment(text) => Some(Ok(Step::Comment(self.small_field(text)))),
             LineAction::Retry(delay) => Some(Ok(Step::Retry(delay))),
         }
@@ -939,13 +941,13 @@ impl EventBuffers {
     }
 
     /// Whether `value`, a data line, can be the event's data as it lies in the input: it is
-    /// the first, valid UTF-8 (known to be when `ascii`), and within the event limit.
+    /// the first, valid UTF-8 (known to be when `known_valid`), and within the event limit.
     #[inline(always)]
-    fn can_borrow_first_data(&self, value: &[u8], ascii: bool) -> bool {
+    fn can_borrow_first_data(&self, value: &[u8], known_valid: bool) -> bool {
         !self.has_data
             && !self.dropping_event
             && value.len() <= self.config.max_event_len
-            && (ascii || is_utf8(value))
+            && (known_valid || is_utf8(value))
     }
 
     /// Copies a borrowed first data line into the data buffer (it was counted in `has_data`
@@ -1019,17 +1021,17 @@ impl EventBuffers {
     /// (LF) character to the data buffer." The LF is written before the next value instead.
     /// Returns only the error, if any: a small value (returning the caller's large
     /// `Option<Result<Step, _>>` from here cost a memset of it per line).
-    /// `ascii`: the value is known to be ASCII (so valid).
+    /// `known_valid`: the value is known to be valid UTF-8 (the line scan saw it).
     fn append_data(
         &mut self,
         value: &[u8],
         origin: Option<&Bytes>,
-        ascii: bool,
+        known_valid: bool,
     ) -> Result<(), ParseError> {
         if self.dropping_event {
             return Ok(());
         }
-        let valid = ascii || is_utf8(value);
+        let valid = known_valid || is_utf8(value);
         let value_len = if valid {
             value.len()
         } else {

@@ -201,7 +201,7 @@ const AVX2_MIN_LEN: usize = 64;
 /// Whether the CPU has everything [`crate::utf8_simd::is_utf8_avx512`] uses.
 #[cfg(all(feature = "std", target_arch = "x86_64"))]
 #[inline]
-fn has_avx512_vbmi() -> bool {
+pub(crate) fn has_avx512_vbmi() -> bool {
     std::is_x86_feature_detected!("avx512f")
         && std::is_x86_feature_detected!("avx512bw")
         && std::is_x86_feature_detected!("avx512vbmi")

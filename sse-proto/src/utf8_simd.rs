@@ -18,6 +18,8 @@
 
 use core::arch::x86_64::*;
 
+use crate::line::LineScan;
+
 // Error classes, one bit each (bit 6 serves two classes that never share a lead byte).
 const TOO_SHORT: u8 = 1 << 0; // lead byte not followed by enough continuation bytes
 const TOO_LONG: u8 = 1 << 1; // continuation byte after an ASCII byte
@@ -311,66 +313,97 @@ const TERN_A: i32 = 0xF0;
 const TERN_B: i32 = 0xCC;
 const TERN_C: i32 = 0xAA;
 
-/// The same algorithm on 64-byte blocks, with no branch inside the loop.
+/// The same algorithm on 64-byte blocks, with no branch: the state of a check that runs
+/// over consecutive blocks.
 ///
 /// The 32-byte version above skips all-ASCII groups. On text with a multi-byte character
 /// every few dozen bytes, whether a group is ASCII follows no pattern the branch predictor can
 /// learn over megabytes of input; on the `large` bench corpus the mispredictions halved its
 /// speed (14 GB/s against 22 GB/s for the same loop without the test). A benchmark that loops
 /// over the same megabyte hides this, because the predictor learns the whole input. So this
-/// one checks every block: a 64-byte block costs about fifteen instructions.
+/// one checks every block: about fifteen instructions per 64 bytes.
+#[derive(Clone, Copy)]
+struct Avx512Utf8 {
+    prev_high: __m512i,
+    prev_low: __m512i,
+    current_high: __m512i,
+    /// Where an error class was found, in any block so far.
+    error: __m512i,
+    /// The last block checked: its last three bytes start characters the next block may end.
+    previous: __m512i,
+}
+
+impl Avx512Utf8 {
+    /// A check whose input follows `before`, the three bytes before it (zeros at the start).
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    #[inline]
+    fn new(before: [u8; 3]) -> Self {
+        let table = |t: &[u8; 64]| {
+            // SAFETY: a 64-byte read from a 64-byte array.
+            unsafe { _mm512_loadu_si512(t.as_ptr().cast()) }
+        };
+        let [a, b, c] = before;
+        let last_four = u32::from_le_bytes([0, a, b, c]);
+        Avx512Utf8 {
+            prev_high: table(&PREV_HIGH_64),
+            prev_low: table(&PREV_LOW_64),
+            current_high: table(&CURRENT_HIGH_64),
+            error: _mm512_setzero_si512(),
+            previous: _mm512_maskz_set1_epi32(1 << 15, last_four as i32),
+        }
+    }
+
+    /// Checks the next 64 bytes. `counted` selects the positions whose errors count: an
+    /// error is found at the first byte that cannot follow the ones before it, so leaving
+    /// positions out never hides an error in the others.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    #[inline]
+    fn check(&mut self, block: __m512i, counted: u64) {
+        // [previous's last 16 bytes, block's first 48]: each 128-bit lane of the byte shifts
+        // below then sees the lane before it.
+        let straddle = _mm512_alignr_epi64::<6>(block, self.previous);
+        let prev1 = _mm512_alignr_epi8::<15>(block, straddle);
+        let prev2 = _mm512_alignr_epi8::<14>(block, straddle);
+        let prev3 = _mm512_alignr_epi8::<13>(block, straddle);
+        // Shifting 16-bit words leaves a neighbour's bits above each nibble: the repeated
+        // tables ignore them.
+        let special = _mm512_ternarylogic_epi32::<{ TERN_A & TERN_B & TERN_C }>(
+            _mm512_permutexvar_epi8(_mm512_srli_epi16::<4>(prev1), self.prev_high),
+            _mm512_permutexvar_epi8(prev1, self.prev_low),
+            _mm512_permutexvar_epi8(_mm512_srli_epi16::<4>(block), self.current_high),
+        );
+        // A third or fourth byte of a character must be a continuation byte; `special` has
+        // the high bit there exactly when it is one.
+        let must_continue = _mm512_ternarylogic_epi32::<{ (TERN_A | TERN_B) & TERN_C }>(
+            _mm512_subs_epu8(prev2, _mm512_set1_epi8((0xE0u8 - 0x80) as i8)),
+            _mm512_subs_epu8(prev3, _mm512_set1_epi8((0xF0u8 - 0x80) as i8)),
+            _mm512_set1_epi8(0x80u8 as i8),
+        );
+        let found = _mm512_xor_si512(must_continue, special);
+        self.error = _mm512_or_si512(self.error, _mm512_maskz_mov_epi8(counted, found));
+        self.previous = block;
+    }
+
+    /// Whether no error was found.
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    #[inline]
+    fn no_error(&self) -> bool {
+        _mm512_test_epi8_mask(self.error, self.error) == 0
+    }
+}
+
+/// Whether `input` is valid UTF-8, 64 bytes at a time.
 ///
 /// # Safety
 ///
 /// The CPU must support AVX-512F, AVX-512BW and AVX-512VBMI (the caller checks with
 /// `is_x86_feature_detected!`). Any length is accepted.
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-#[allow(unused_assignments)] // the last `check!` updates state nothing reads afterwards
 pub(crate) unsafe fn is_utf8_avx512(input: &[u8]) -> bool {
-    let table = |t: &[u8; 64]| _mm512_loadu_si512(t.as_ptr().cast());
-    let prev_high = table(&PREV_HIGH_64);
-    let prev_low = table(&PREV_LOW_64);
-    let current_high = table(&CURRENT_HIGH_64);
-    let third_byte_floor = _mm512_set1_epi8((0xE0u8 - 0x80) as i8);
-    let fourth_byte_floor = _mm512_set1_epi8((0xF0u8 - 0x80) as i8);
-    let high_bit = _mm512_set1_epi8(0x80u8 as i8);
-
-    let mut error = _mm512_setzero_si512();
-    let mut previous = _mm512_setzero_si512();
-
-    macro_rules! check {
-        ($block:expr) => {{
-            let block: __m512i = $block;
-            // [previous's last 16 bytes, block's first 48]: each 128-bit lane of the byte
-            // shifts below then sees the lane before it.
-            let straddle = _mm512_alignr_epi64::<6>(block, previous);
-            let prev1 = _mm512_alignr_epi8::<15>(block, straddle);
-            let prev2 = _mm512_alignr_epi8::<14>(block, straddle);
-            let prev3 = _mm512_alignr_epi8::<13>(block, straddle);
-            // Shifting 16-bit words leaves a neighbour's bits above each nibble: the repeated
-            // tables ignore them.
-            let special = _mm512_ternarylogic_epi32::<{ TERN_A & TERN_B & TERN_C }>(
-                _mm512_permutexvar_epi8(_mm512_srli_epi16::<4>(prev1), prev_high),
-                _mm512_permutexvar_epi8(prev1, prev_low),
-                _mm512_permutexvar_epi8(_mm512_srli_epi16::<4>(block), current_high),
-            );
-            let must_continue = _mm512_ternarylogic_epi32::<{ (TERN_A | TERN_B) & TERN_C }>(
-                _mm512_subs_epu8(prev2, third_byte_floor),
-                _mm512_subs_epu8(prev3, fourth_byte_floor),
-                high_bit,
-            );
-            error = _mm512_ternarylogic_epi32::<{ TERN_A | (TERN_B ^ TERN_C) }>(
-                error,
-                must_continue,
-                special,
-            );
-            previous = block;
-        }};
-    }
-
+    let mut utf8 = Avx512Utf8::new([0; 3]);
     let mut blocks = input.chunks_exact(64);
     for block in &mut blocks {
-        check!(_mm512_loadu_si512(block.as_ptr().cast()));
+        utf8.check(_mm512_loadu_si512(block.as_ptr().cast()), u64::MAX);
     }
     // The rest, with zeros after it (a masked load reads none of the bytes past the end):
     // the first missing byte of an unfinished character is then a zero, which is caught like
@@ -378,7 +411,107 @@ pub(crate) unsafe fn is_utf8_avx512(input: &[u8]) -> bool {
     // is always in the block. When nothing is left this checks a block of zeros, which
     // catches an unfinished character at the end of the last full block.
     let rest = blocks.remainder();
-    let present = u64::MAX.checked_shr(64 - rest.len() as u32).unwrap_or(0);
-    check!(_mm512_maskz_loadu_epi8(present, rest.as_ptr().cast()));
-    _mm512_test_epi8_mask(error, error) == 0
+    utf8.check(
+        _mm512_maskz_loadu_epi8(low_bits(rest.len()), rest.as_ptr().cast()),
+        u64::MAX,
+    );
+    utf8.no_error()
+}
+
+/// A mask of the `count` lowest bits, `count` at most 64.
+#[inline(always)]
+fn low_bits(count: usize) -> u64 {
+    u64::MAX.checked_shr(64 - count as u32).unwrap_or(0)
+}
+
+/// Finds the first CR or LF in `haystack` and checks the bytes before it as UTF-8 in the same
+/// pass; with `COPY`, also copies them to `copy_to`.
+///
+/// A line longer than a few hundred bytes was read three times: by `memchr2` for its end,
+/// by `memcpy` into the line buffer when it spanned inputs, and by the validator. On 64 KiB
+/// lines the first read, from memory, took as long as the validation. One pass reads each
+/// byte once. `before` holds the three bytes of the line that come before `haystack` (zeros
+/// at the start of a line), so a character split between inputs is checked whole.
+///
+/// # Safety
+///
+/// The CPU must support AVX-512F, AVX-512BW and AVX-512VBMI. With `COPY`, `copy_to` must be
+/// writable for `haystack.len()` bytes, not overlapping `haystack`; bytes past the line end
+/// (and the terminator) are left as they were.
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+pub(crate) unsafe fn scan_line_avx512<const COPY: bool>(
+    haystack: &[u8],
+    before: [u8; 3],
+    copy_to: *mut u8,
+) -> LineScan {
+    let cr = _mm512_set1_epi8(b'\r' as i8);
+    let lf = _mm512_set1_epi8(b'\n' as i8);
+    let mut utf8 = Avx512Utf8::new(before);
+    let len = haystack.len();
+    let source = haystack.as_ptr();
+    let mut at = 0;
+    while len - at >= 64 {
+        // SAFETY: the 64 bytes at `at` are inside `haystack`.
+        let block = unsafe { _mm512_loadu_si512(source.add(at).cast()) };
+        let ends = _mm512_cmpeq_epi8_mask(block, cr) | _mm512_cmpeq_epi8_mask(block, lf);
+        if ends != 0 {
+            // SAFETY: the caller's contract, passed on.
+            return unsafe { line_end_in_block::<COPY>(&mut utf8, block, ends, at, copy_to) };
+        }
+        if COPY {
+            // SAFETY: within the first `len` bytes of `copy_to` (the caller's contract).
+            unsafe { _mm512_storeu_si512(copy_to.add(at).cast(), block) };
+        }
+        utf8.check(block, u64::MAX);
+        at += 64;
+    }
+    // The last, short block, read with a mask (which touches no byte outside `haystack`).
+    let present = low_bits(len - at);
+    // SAFETY: `present` covers only bytes inside `haystack`.
+    let block = unsafe { _mm512_maskz_loadu_epi8(present, source.add(at).cast()) };
+    let ends = (_mm512_cmpeq_epi8_mask(block, cr) | _mm512_cmpeq_epi8_mask(block, lf)) & present;
+    if ends != 0 {
+        // SAFETY: the caller's contract, passed on.
+        return unsafe { line_end_in_block::<COPY>(&mut utf8, block, ends, at, copy_to) };
+    }
+    if COPY {
+        // SAFETY: as above, and only the bytes present.
+        unsafe { _mm512_mask_storeu_epi8(copy_to.add(at).cast(), present, block) };
+    }
+    // The input ends inside a line: a character cut at its end is not an error yet.
+    utf8.check(block, present);
+    LineScan {
+        end: None,
+        valid: utf8.no_error(),
+    }
+}
+
+/// The end of [`scan_line_avx512`] when `block`, at `at`, holds the line end (the lowest bit
+/// of `ends`).
+///
+/// # Safety
+///
+/// As for `scan_line_avx512`, with `at` plus the line end's offset within `haystack`.
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+#[inline]
+unsafe fn line_end_in_block<const COPY: bool>(
+    utf8: &mut Avx512Utf8,
+    block: __m512i,
+    ends: u64,
+    at: usize,
+    copy_to: *mut u8,
+) -> LineScan {
+    let offset = ends.trailing_zeros() as usize;
+    let before_end = low_bits(offset);
+    if COPY {
+        // SAFETY: the bytes before the line end are within `haystack.len()` of `copy_to`.
+        unsafe { _mm512_mask_storeu_epi8(copy_to.add(at).cast(), before_end, block) };
+    }
+    // The bytes from the line end on read as zeros: an unfinished character before the end
+    // then meets an ASCII byte, as at the end of `is_utf8_avx512`.
+    utf8.check(_mm512_maskz_mov_epi8(before_end, block), u64::MAX);
+    LineScan {
+        end: Some(at + offset),
+        valid: utf8.no_error(),
+    }
 }
