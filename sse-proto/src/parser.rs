@@ -392,7 +392,8 @@ impl Parser {
                     }
                 }
                 // Never empty: it holds at least the bytes of an earlier input.
-                Next::Assembled(line, valid) => {
+                Next::Assembled(line) => {
+                    let valid = self.lines.assembled_valid();
                     let action = self.fields.interpret_line(&line);
                     if let Some(found) = self.fields.act_owned(action, Some(&line), valid) {
                         return found;
@@ -502,7 +503,8 @@ impl Parser {
                         return Ok(StepRef::Retry(delay));
                     }
                 },
-                Next::Assembled(line, valid) => {
+                Next::Assembled(line) => {
+                    let valid = self.lines.assembled_valid();
                     self.fields.keep_first_data(first_data.take());
                     match self.fields.interpret_line(&line) {
                         LineAction::Nothing => {}
