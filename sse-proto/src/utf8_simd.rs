@@ -334,22 +334,21 @@ struct Avx512Utf8 {
 }
 
 impl Avx512Utf8 {
-    /// A check whose input follows `before`, the three bytes before it (zeros at the start).
+    /// A check whose input follows `preceding`: the four bytes before it, little-endian
+    /// (zeros at the start of the input); the last three are the ones that count.
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     #[inline]
-    fn new(before: [u8; 3]) -> Self {
+    fn new(preceding: u32) -> Self {
         let table = |t: &[u8; 64]| {
             // SAFETY: a 64-byte read from a 64-byte array.
             unsafe { _mm512_loadu_si512(t.as_ptr().cast()) }
         };
-        let [a, b, c] = before;
-        let last_four = u32::from_le_bytes([0, a, b, c]);
         Avx512Utf8 {
             prev_high: table(&PREV_HIGH_64),
             prev_low: table(&PREV_LOW_64),
             current_high: table(&CURRENT_HIGH_64),
             error: _mm512_setzero_si512(),
-            previous: _mm512_maskz_set1_epi32(1 << 15, last_four as i32),
+            previous: _mm512_maskz_set1_epi32(1 << 15, preceding as i32),
         }
     }
 
@@ -400,7 +399,7 @@ impl Avx512Utf8 {
 /// `is_x86_feature_detected!`). Any length is accepted.
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
 pub(crate) unsafe fn is_utf8_avx512(input: &[u8]) -> bool {
-    let mut utf8 = Avx512Utf8::new([0; 3]);
+    let mut utf8 = Avx512Utf8::new(0);
     let mut blocks = input.chunks_exact(64);
     for block in &mut blocks {
         utf8.check(_mm512_loadu_si512(block.as_ptr().cast()), u64::MAX);
@@ -430,8 +429,9 @@ fn low_bits(count: usize) -> u64 {
 /// A line longer than a few hundred bytes was read three times: by `memchr2` for its end,
 /// by `memcpy` into the line buffer when it spanned inputs, and by the validator. On 64 KiB
 /// lines the first read, from memory, took as long as the validation. One pass reads each
-/// byte once. `before` holds the three bytes of the line that come before `haystack` (zeros
-/// at the start of a line), so a character split between inputs is checked whole.
+/// byte once. `preceding` holds the four bytes of the line that come before `haystack`,
+/// little-endian (zeros at the start of a line), so a character split between inputs is
+/// checked whole.
 ///
 /// # Safety
 ///
@@ -439,14 +439,15 @@ fn low_bits(count: usize) -> u64 {
 /// writable for `haystack.len()` bytes, not overlapping `haystack`; bytes past the line end
 /// (and the terminator) are left as they were.
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+#[inline]
 pub(crate) unsafe fn scan_line_avx512<const COPY: bool>(
     haystack: &[u8],
-    before: [u8; 3],
+    preceding: u32,
     copy_to: *mut u8,
 ) -> LineScan {
     let cr = _mm512_set1_epi8(b'\r' as i8);
     let lf = _mm512_set1_epi8(b'\n' as i8);
-    let mut utf8 = Avx512Utf8::new(before);
+    let mut utf8 = Avx512Utf8::new(preceding);
     let len = haystack.len();
     let source = haystack.as_ptr();
     let mut at = 0;
