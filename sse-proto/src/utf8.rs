@@ -171,8 +171,8 @@ impl Utf8Bytes {
 /// U+10FFFF).
 #[inline]
 pub(crate) fn is_utf8(input: &[u8]) -> bool {
-    // Long values (large JSON payloads) go 32 or 16 bytes at a time when the CPU can. Below
-    // a few hundred bytes the vector setup costs more than the scalar ASCII skipping.
+    // Long values (large JSON payloads) go 64, 32 or 16 bytes at a time when the CPU can.
+    // Below the thresholds the vector setup costs more than the scalar ASCII skipping.
     #[cfg(all(feature = "std", target_arch = "x86_64"))]
     if input.len() >= AVX512_MIN_LEN && has_avx512_vbmi() {
         // SAFETY: AVX-512F, BW and VBMI support was just checked; any length is accepted.
