@@ -250,8 +250,8 @@ impl LineSplitter {
     /// that all of `rest` fits within the line limit.
     ///
     /// Compiled for AVX-512 so that the scan is inlined: called, it returned its result
-    /// through memory, and reading it back (and building `before` byte by byte) stalled on
-    /// store forwarding, 8 % of the time on 64 KiB lines at 4 KiB chunks.
+    /// through memory, and reading it back (and building the preceding bytes one by one)
+    /// stalled on store forwarding, 8 % of the time on 64 KiB lines at 4 KiB chunks.
     ///
     /// # Safety
     ///
