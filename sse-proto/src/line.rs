@@ -662,13 +662,7 @@ pub(crate) fn strip_one_space(value: &[u8]) -> &[u8] {
 /// used up it first reclaims its own allocation (free again once the lines cut from it are
 /// dropped), and otherwise allocates exactly the size it wants.
 fn extend_bounded(buf: &mut BytesMut, extra: &[u8], ceiling: usize) {
-    reserve_bounded(buf, extra.len(), ceiling);
-    buf.extend_from_slice(extra);
-}
-
-/// Makes room for `additional` more bytes as [`extend_bounded`] would.
-fn reserve_bounded(buf: &mut BytesMut, additional: usize, ceiling: usize) {
-    let needed = buf.len() + additional;
+    let needed = buf.len() + extra.len();
     if needed > buf.capacity() {
         let target = needed.max(buf.len().saturating_mul(2)).max(64);
         let target = target.min(ceiling).max(needed);
@@ -678,6 +672,7 @@ fn reserve_bounded(buf: &mut BytesMut, additional: usize, ceiling: usize) {
             *buf = grown;
         }
     }
+    buf.extend_from_slice(extra);
 }
 
 #[cfg(test)]

@@ -14,7 +14,10 @@
 //!
 //! `utf8.rs` tests compare this with `core::str::from_utf8` on every 1-3 byte combination of
 //! edge bytes at every block offset, and proptest on arbitrary bytes; run them after any
-//! change, on a machine with SSSE3 (every x86-64 CPU since 2006).
+//! change, on a machine with SSSE3 (every x86-64 CPU since 2006). `scan_line_avx512` is
+//! covered by the `line.rs` tests, which compare the splitter with and without it under
+//! random chunkings and check every "valid" verdict; they need an AVX-512 (VBMI) CPU to
+//! reach it, as do the AVX-512 cases in `utf8.rs`.
 
 use core::arch::x86_64::*;
 
