@@ -20,6 +20,14 @@
 
 use bytes::{Bytes, BytesMut};
 
+#[cfg(all(feature = "std", target_arch = "x86_64"))]
+use crate::utf8_simd::ShortCharBackoff;
+
+/// Without the AVX-512 scan there is no short-character test to time.
+#[cfg(not(all(feature = "std", target_arch = "x86_64")))]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct ShortCharBackoff {}
+
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
 /// A `partial` buffer larger than this is let go once its line is done, so one huge line does
@@ -98,6 +106,8 @@ pub(crate) struct LineSplitter {
     /// See [`assembled_valid`](Self::assembled_valid).
     assembled_valid: bool,
     long_scan: LongLineScan,
+    /// Kept across lines: the kind of text a stream carries seldom changes.
+    short_char_backoff: ShortCharBackoff,
     /// Length seen so far of an over-long line whose bytes are being skipped.
     discarding: Option<usize>,
     max_line_len: usize,
@@ -121,6 +131,7 @@ impl LineSplitter {
             last_assembled_len: 0,
             assembled_valid: false,
             long_scan,
+            short_char_backoff: ShortCharBackoff::default(),
             discarding: None,
             max_line_len,
             work: 0,
@@ -206,7 +217,7 @@ impl LineSplitter {
                 end: Some(0),
                 valid: true,
             },
-            _ => find_line_end(rest, self.long_scan),
+            _ => find_line_end(rest, self.long_scan, &mut self.short_char_backoff),
         };
         let (Some(end), valid) = (found.end, found.valid) else {
             self.work += rest.len() as u64;
@@ -273,7 +284,14 @@ impl LineSplitter {
             let room = self.partial.spare_capacity_mut().as_mut_ptr().cast::<u8>();
             // SAFETY: `long_scan` is `Avx512` only when the CPU has the features; `room` is
             // the spare capacity, room for `rest.len()` bytes, distinct from `rest`.
-            let scan = unsafe { crate::utf8_simd::scan_line_avx512::<true>(rest, preceding, room) };
+            let scan = unsafe {
+                crate::utf8_simd::scan_line_avx512::<true>(
+                    rest,
+                    preceding,
+                    room,
+                    &mut self.short_char_backoff,
+                )
+            };
             let copied = scan.end.unwrap_or(rest.len());
             // SAFETY: the scan copied the bytes before the line end, or all of `rest`.
             unsafe { self.partial.set_len(held + copied) };
@@ -283,7 +301,12 @@ impl LineSplitter {
             // allocate for nothing: find the end first, then grow for what it takes.
             // SAFETY: as above; no copy.
             let scan = unsafe {
-                crate::utf8_simd::scan_line_avx512::<false>(rest, preceding, core::ptr::null_mut())
+                crate::utf8_simd::scan_line_avx512::<false>(
+                    rest,
+                    preceding,
+                    core::ptr::null_mut(),
+                    &mut self.short_char_backoff,
+                )
             };
             let taken = &rest[..scan.end.unwrap_or(rest.len())];
             extend_bounded(&mut self.partial, taken, self.max_line_len);
@@ -308,13 +331,16 @@ impl LineSplitter {
     /// `data:`, known valid UTF-8, within the line limit, ended by LF or CRLF or a CR that is not the
     /// last byte, with the splitter between lines. Returns its value (after `data:` and one
     /// space) and the bytes it takes with its terminator, which the caller then
-    /// [`skips`](Self::skip_plain_line). Nothing is changed: `None` leaves the line to
-    /// [`next_line`](Self::next_line).
+    /// [`skips`](Self::skip_plain_line). Nothing is changed but the scan's backoff: `None`
+    /// leaves the line to [`next_line`](Self::next_line).
     ///
     /// Runs of data lines are the bulk of multi-line events, and taking them in a tight loop
     /// skips the general path's state checks and field dispatch.
     #[inline(always)]
-    pub(crate) fn peek_plain_data_line<'a>(&self, input: &'a [u8]) -> Option<(&'a [u8], usize)> {
+    pub(crate) fn peek_plain_data_line<'a>(
+        &mut self,
+        input: &'a [u8],
+    ) -> Option<(&'a [u8], usize)> {
         if self.skip_lf
             || !self.partial.is_empty()
             || self.discarding.is_some()
@@ -326,7 +352,7 @@ impl LineSplitter {
         let LineScan {
             end: Some(end),
             valid: true,
-        } = find_line_end(input, self.long_scan)
+        } = find_line_end(input, self.long_scan, &mut self.short_char_backoff)
         else {
             return None;
         };
@@ -372,12 +398,17 @@ impl LineSplitter {
     /// is it worth doing; once per line.
     #[cold]
     #[inline(never)]
-    fn check_line_start(&self, start: &[u8]) -> bool {
+    fn check_line_start(&mut self, start: &[u8]) -> bool {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
         if self.long_scan == LongLineScan::Avx512 && self.partial.is_empty() {
             // SAFETY: `long_scan` is `Avx512` only when the CPU has the features; no copy.
             let scan = unsafe {
-                crate::utf8_simd::scan_line_avx512::<false>(start, 0, core::ptr::null_mut())
+                crate::utf8_simd::scan_line_avx512::<false>(
+                    start,
+                    0,
+                    core::ptr::null_mut(),
+                    &mut self.short_char_backoff,
+                )
             };
             return scan.valid;
         }
@@ -455,7 +486,11 @@ fn terminator_len(rest: &[u8], end: usize) -> Option<usize> {
 /// scan that validates the line as it goes. The same loads tell whether the line is ASCII,
 /// which is most of the work of validating it as UTF-8.
 #[inline(always)]
-fn find_line_end(haystack: &[u8], long_scan: LongLineScan) -> LineScan {
+fn find_line_end(
+    haystack: &[u8],
+    long_scan: LongLineScan,
+    backoff: &mut ShortCharBackoff,
+) -> LineScan {
     #[cfg(target_arch = "x86_64")]
     {
         use core::arch::x86_64::{
@@ -556,6 +591,7 @@ fn find_line_end(haystack: &[u8], long_scan: LongLineScan) -> LineScan {
                     &haystack[from..],
                     0,
                     core::ptr::null_mut(),
+                    backoff,
                 )
             };
             return LineScan {
@@ -563,7 +599,7 @@ fn find_line_end(haystack: &[u8], long_scan: LongLineScan) -> LineScan {
                 valid: scan.valid,
             };
         }
-        let _ = long_scan;
+        let _ = (long_scan, backoff);
         LineScan {
             end: memchr::memchr2(b'\r', b'\n', &haystack[start..]).map(|at| start + at),
             valid: false,
@@ -571,7 +607,7 @@ fn find_line_end(haystack: &[u8], long_scan: LongLineScan) -> LineScan {
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        let _ = long_scan;
+        let _ = (long_scan, backoff);
         LineScan {
             end: memchr::memchr2(b'\r', b'\n', haystack),
             valid: false,
@@ -745,11 +781,16 @@ mod tests {
         for scan in long_line_scans() {
             for len in 0..300 {
                 let mut haystack = vec![b'x'; len];
-                assert_eq!(find_line_end(&haystack, scan).end, None, "len {len}");
+                assert_eq!(
+                    find_line_end(&haystack, scan, &mut ShortCharBackoff::default()).end,
+                    None,
+                    "len {len}"
+                );
                 for at in 0..len {
                     for byte in [b'\r', b'\n'] {
                         haystack[at] = byte;
-                        let found = find_line_end(&haystack, scan);
+                        let found =
+                            find_line_end(&haystack, scan, &mut ShortCharBackoff::default());
                         assert_eq!(
                             found.end,
                             memchr::memchr2(b'\r', b'\n', &haystack),
@@ -781,7 +822,8 @@ mod tests {
                         let mut haystack = vec![b'x'; len];
                         haystack[end] = b'\n';
                         haystack[bad_at] = 0x80;
-                        let found = find_line_end(&haystack, scan);
+                        let found =
+                            find_line_end(&haystack, scan, &mut ShortCharBackoff::default());
                         assert_eq!(found.end, Some(end));
                         // Sound everywhere; exact within the inline scan on x86-64, and
                         // everywhere with AVX-512.
@@ -808,14 +850,17 @@ mod tests {
                     for keep in 1..character.len() {
                         let mut haystack = "ü".repeat(len / 2).into_bytes();
                         haystack.extend_from_slice(&character[..keep]);
-                        let found = find_line_end(&haystack, scan);
+                        let found =
+                            find_line_end(&haystack, scan, &mut ShortCharBackoff::default());
                         assert_eq!(found.end, None);
                         if scan != LongLineScan::Portable && haystack.len() > 256 {
                             assert!(found.valid, "{scan:?}, len {len}, {keep} of {cut}");
                         }
                         // A bad byte before the cut character is never let through.
                         haystack[0] = 0xFF;
-                        assert!(!find_line_end(&haystack, scan).valid);
+                        assert!(
+                            !find_line_end(&haystack, scan, &mut ShortCharBackoff::default()).valid
+                        );
                     }
                 }
             }
