@@ -509,7 +509,7 @@ impl Item for IdOnlyItem<'_> {
 ///
 /// # Errors
 ///
-/// - [`EncodeError::LineBreak`] (field [`Field::Id`]) when `id` contains CR or LF;
+/// - [`EncodeError::LineBreak`] (field [`Field::Id`](crate::Field::Id)) when `id` contains CR or LF;
 /// - [`EncodeError::NulInId`] when `id` contains U+0000;
 /// - [`EncodeError::BufferTooSmall`] when `dst` has less room than the block needs.
 ///
@@ -595,7 +595,7 @@ impl Message {
     ///
     /// # Errors
     ///
-    /// - [`EncodeError::LineBreak`] (field [`Field::Id`]) when `id` contains CR or LF;
+    /// - [`EncodeError::LineBreak`] (field [`Field::Id`](crate::Field::Id)) when `id` contains CR or LF;
     /// - [`EncodeError::NulInId`] when `id` contains U+0000.
     ///
     /// # Example
