@@ -18,11 +18,10 @@
 //! covered by the tests below (edge bytes near the block and group edges of 1100-byte lines,
 //! in Latin and ASCII text, under backoffs that hand over between the short-character test
 //! and the exact check at different groups, compared with `core::str::from_utf8`) and by the
-//! `line.rs` tests, which
-//! compare the splitter with and without it under random chunkings and check every "valid"
-//! verdict. They need an AVX-512 (VBMI) CPU to reach it, as do the AVX-512 cases in
-//! `utf8.rs`. The short-character test is a shortcut: a change that makes it refuse too much
-//! passes every correctness test and only shows as lost speed, which
+//! `line.rs` tests, which compare the splitter with and without it under random chunkings
+//! and check every "valid" verdict. They need an AVX-512 (VBMI) CPU to reach it, as do the
+//! AVX-512 cases in `utf8.rs`. The short-character test is a shortcut: a change that makes
+//! it refuse too much passes every correctness test and only shows as lost speed, which
 //! `the_short_character_test_passes_latin_text_and_refuses_the_rest` guards.
 
 use core::arch::x86_64::*;
@@ -737,11 +736,8 @@ unsafe fn line_end_in_block<const COPY: bool>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::utf8::has_avx512_vbmi;
     use alloc::vec::Vec;
-
-    fn has_avx512_vbmi() -> bool {
-        crate::utf8::has_avx512_vbmi()
-    }
 
     /// Backoffs that make the scan try the short-character test at once, after one group,
     /// and not for a while: each puts the hand-overs between the test and the exact check at
