@@ -256,3 +256,42 @@ fn parser_allocates_at_most_one_per_event_on_every_corpus() {
         );
     }
 }
+
+/// A caller that keeps its events (sends them to another task, collects them) never gives a
+/// buffer back for reuse: each line assembled from several chunks then needs an allocation
+/// of its own, sized from the last such line, not a series of doublings as the line grows
+/// (six allocations per event on `large` before). Handing the line out as `Bytes` costs the
+/// `bytes` crate one more, the shared header of a buffer cut in two: two per event at most,
+/// after the first long line, which grows by doubling (nothing came before it to size it
+/// from: five allocations for 64 KiB in 4 KiB chunks).
+#[test]
+fn parser_allocates_at_most_two_per_event_when_every_event_is_kept() {
+    for corpus in corpus::all_with_len(1 << 20) {
+        let mut parser = Parser::new();
+        let mut kept = Vec::with_capacity(corpus.events);
+        let (data_bytes, allocations, _) = count(|| {
+            let mut data_bytes = 0;
+            for chunk in corpus.bytes.chunks(4096) {
+                let mut input = chunk;
+                loop {
+                    match parser.poll(&mut input).expect("within limits") {
+                        Step::Event(event) => {
+                            data_bytes += event.data().len();
+                            kept.push(event);
+                        }
+                        Step::NeedData => break,
+                        _ => {}
+                    }
+                }
+            }
+            data_bytes
+        });
+        assert_eq!((kept.len(), data_bytes), (corpus.events, corpus.data_bytes));
+        assert!(
+            allocations <= 2 * kept.len() + 5,
+            "{}: {allocations} allocations for {} kept events",
+            corpus.name,
+            kept.len()
+        );
+    }
+}
