@@ -729,6 +729,8 @@ mod tests {
     /// Every way of scanning long lines this CPU can run.
     fn long_line_scans() -> Vec<LongLineScan> {
         let mut scans = vec![LongLineScan::Portable];
+        #[cfg(all(feature = "std", target_arch = "x86_64"))]
+        crate::utf8::avx512_tests_can_run();
         if LongLineScan::detect() != LongLineScan::Portable {
             scans.push(LongLineScan::detect());
         }

@@ -20,7 +20,9 @@
 //! and the exact check at different groups, compared with `core::str::from_utf8`) and by the
 //! `line.rs` tests, which compare the splitter with and without it under random chunkings
 //! and check every "valid" verdict. They need an AVX-512 (VBMI) CPU to reach it, as do the
-//! AVX-512 cases in `utf8.rs`. The short-character test is a shortcut: a change that makes
+//! AVX-512 cases in `utf8.rs`; elsewhere they pass without testing anything, unless
+//! `SSE_PROTO_EXPECT_AVX512` is set (`.ci/run` sets it on a CPU that has the features),
+//! which turns that into a failure. The short-character test is a shortcut: a change that makes
 //! it refuse too much passes every correctness test and only shows as lost speed, which
 //! `the_short_character_test_passes_latin_text_and_refuses_the_rest` guards.
 
@@ -736,7 +738,7 @@ unsafe fn line_end_in_block<const COPY: bool>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::utf8::has_avx512_vbmi;
+    use crate::utf8::avx512_tests_can_run;
     use alloc::vec::Vec;
 
     /// Backoffs that make the scan try the short-character test at once, after one group,
@@ -806,7 +808,7 @@ mod tests {
 
     #[test]
     fn the_short_character_test_flags_exactly_c0_c1_and_e0_up() {
-        if !has_avx512_vbmi() {
+        if !avx512_tests_can_run() {
             return;
         }
         for byte in 0..=255u8 {
@@ -828,7 +830,7 @@ mod tests {
     /// shortcut must never let an error through, wherever the group boundaries fall.
     #[test]
     fn scan_agrees_with_std_for_edge_bytes_around_block_and_group_edges() {
-        if !has_avx512_vbmi() {
+        if !avx512_tests_can_run() {
             return;
         }
         const EDGES: [u8; 22] = [
@@ -869,7 +871,7 @@ mod tests {
     /// passed group on the way to the exact check went unnoticed by the other tests.
     #[test]
     fn the_test_is_not_tried_on_a_group_that_starts_inside_a_longer_character() {
-        if !has_avx512_vbmi() {
+        if !avx512_tests_can_run() {
             return;
         }
         let leads: [&[u8]; 10] = [
@@ -908,7 +910,7 @@ mod tests {
     /// short-character text, and cut between inputs (the `preceding` bytes).
     #[test]
     fn scan_follows_characters_of_every_width_across_group_edges_and_inputs() {
-        if !has_avx512_vbmi() {
+        if !avx512_tests_can_run() {
             return;
         }
         let base = latin_text(1100);
@@ -953,7 +955,7 @@ mod tests {
     /// The test is a shortcut only if it passes the text it is meant for.
     #[test]
     fn the_short_character_test_passes_latin_text_and_refuses_the_rest() {
-        if !has_avx512_vbmi() {
+        if !avx512_tests_can_run() {
             return;
         }
         let text = latin_text(4000);
