@@ -30,6 +30,12 @@ struct ShortCharBackoff {}
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
+/// How many bytes [`find_line_end`] searches inline before handing the rest of the line to
+/// `memchr2` or the AVX-512 scan. A shorter input is searched inline only, which tells
+/// whether it is ASCII but not whether other text is valid UTF-8.
+#[cfg(target_arch = "x86_64")]
+const INLINE_SCAN_LEN: usize = 256;
+
 /// A `partial` buffer larger than this is let go once its line is done, so one huge line does
 /// not pin its memory for the life of the connection.
 const KEEP_PARTIAL_CAPACITY: usize = 1 << 20;
@@ -328,8 +334,8 @@ impl LineSplitter {
     }
 
     /// The next line when it is a plain data line lying whole at the start of `input`:
-    /// `data:`, known valid UTF-8, within the line limit, ended by LF or CRLF or a CR that is not the
-    /// last byte, with the splitter between lines. Returns its value (after `data:` and one
+    /// `data:`, known valid UTF-8, within the line limit, ended by LF or CRLF or a CR that is
+    /// not the last byte, with the splitter between lines. Returns its value (after `data:` and one
     /// space) and the bytes it takes with its terminator, which the caller then
     /// [`skips`](Self::skip_plain_line). Nothing is changed but the scan's backoff: `None`
     /// leaves the line to [`next_line`](Self::next_line).
@@ -395,12 +401,18 @@ impl LineSplitter {
     /// Whether `start`, the first bytes of a line the input does not finish, is valid UTF-8
     /// so far, when the scan that found no line end in it could not say (it was short and not
     /// ASCII). Only the AVX-512 scan can follow the check into the next input, so only then
-    /// is it worth doing; once per line.
+    /// is it worth doing; once per line. A longer `start` had the AVX-512 scan's own verdict
+    /// (an error was found: checking again would only find it again), and a line being
+    /// discarded needs none.
     #[cold]
     #[inline(never)]
     fn check_line_start(&mut self, start: &[u8]) -> bool {
         #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if self.long_scan == LongLineScan::Avx512 && self.partial.is_empty() {
+        if self.long_scan == LongLineScan::Avx512
+            && self.partial.is_empty()
+            && self.discarding.is_none()
+            && start.len() < INLINE_SCAN_LEN
+        {
             // SAFETY: `long_scan` is `Avx512` only when the CPU has the features; no copy.
             let scan = unsafe {
                 crate::utf8_simd::scan_line_avx512::<false>(
@@ -504,7 +516,6 @@ fn find_line_end(
             __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
             _mm_set1_epi8, _mm_setzero_si128,
         };
-        const INLINE_SCAN: usize = 256;
         /// The 16 bytes at `start`, and bit `i` set when byte `start + i` is CR or LF.
         #[inline(always)]
         fn load(haystack: &[u8], start: usize) -> (__m128i, u32) {
@@ -554,7 +565,7 @@ fn find_line_end(
         // SAFETY: SSE2 is always available on x86-64.
         let mut seen = unsafe { _mm_setzero_si128() };
         let mut start = 0;
-        while start < INLINE_SCAN {
+        while start < INLINE_SCAN_LEN {
             if start + 16 > len {
                 // The last bytes, read as the final 16 (overlapping bytes already known to
                 // hold no line end) rather than one at a time.
