@@ -25,7 +25,7 @@ use crate::utf8_simd::ShortCharBackoff;
 
 /// Without the AVX-512 scan there is no short-character test to time.
 #[cfg(not(all(feature = "std", target_arch = "x86_64")))]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default)]
 struct ShortCharBackoff {}
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];

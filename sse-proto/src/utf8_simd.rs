@@ -302,22 +302,6 @@ pub(crate) unsafe fn is_utf8_avx2(input: &[u8]) -> bool {
     _mm256_movemask_epi8(_mm256_cmpeq_epi8(error, _mm256_setzero_si256())) == -1
 }
 
-/// `table` four times over: `vpermb` indexes with the low six bits of each byte, so a nibble
-/// lookup through a repeated table needs no masking of the two bits above the nibble.
-const fn repeated_four_times(table: [u8; 16]) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    let mut i = 0;
-    while i < 64 {
-        out[i] = table[i % 16];
-        i += 1;
-    }
-    out
-}
-
-static PREV_HIGH_64: [u8; 64] = repeated_four_times(PREV_HIGH);
-static PREV_LOW_64: [u8; 64] = repeated_four_times(PREV_LOW);
-static CURRENT_HIGH_64: [u8; 64] = repeated_four_times(CURRENT_HIGH);
-
 /// Truth tables for `vpternlog`, whose operands are called A, B and C in that order.
 const TERN_A: i32 = 0xF0;
 const TERN_B: i32 = 0xCC;
@@ -332,7 +316,6 @@ const TERN_C: i32 = 0xAA;
 /// speed (14 GB/s against 22 GB/s for the same loop without the test). A benchmark that loops
 /// over the same megabyte hides this, because the predictor learns the whole input. So this
 /// one checks every block: about fifteen instructions per 64 bytes.
-#[derive(Clone, Copy)]
 struct Avx512Utf8 {
     prev_high: __m512i,
     prev_low: __m512i,
@@ -349,14 +332,17 @@ impl Avx512Utf8 {
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     #[inline]
     fn new(preceding: u32) -> Self {
-        let table = |t: &[u8; 64]| {
-            // SAFETY: a 64-byte read from a 64-byte array.
-            unsafe { _mm512_loadu_si512(t.as_ptr().cast()) }
+        // Each table four times over: `vpermb` indexes with the low six bits of each byte, so
+        // a nibble lookup through a repeated table needs no masking of the two bits above
+        // the nibble.
+        let table = |t: &[u8; 16]| {
+            // SAFETY: a 16-byte read from a 16-byte array.
+            _mm512_broadcast_i32x4(unsafe { _mm_loadu_si128(t.as_ptr().cast()) })
         };
         Avx512Utf8 {
-            prev_high: table(&PREV_HIGH_64),
-            prev_low: table(&PREV_LOW_64),
-            current_high: table(&CURRENT_HIGH_64),
+            prev_high: table(&PREV_HIGH),
+            prev_low: table(&PREV_LOW),
+            current_high: table(&CURRENT_HIGH),
             error: _mm512_setzero_si512(),
             previous: _mm512_maskz_set1_epi32(1 << 15, preceding as i32),
         }
@@ -412,7 +398,11 @@ pub(crate) unsafe fn is_utf8_avx512(input: &[u8]) -> bool {
     let mut utf8 = Avx512Utf8::new(0);
     let mut blocks = input.chunks_exact(64);
     for block in &mut blocks {
-        utf8.check(_mm512_loadu_si512(block.as_ptr().cast()), u64::MAX);
+        // SAFETY: a 64-byte read from a 64-byte chunk of `input`.
+        utf8.check(
+            unsafe { _mm512_loadu_si512(block.as_ptr().cast()) },
+            u64::MAX,
+        );
     }
     // The rest, with zeros after it (a masked load reads none of the bytes past the end):
     // the first missing byte of an unfinished character is then a zero, which is caught like
@@ -420,10 +410,9 @@ pub(crate) unsafe fn is_utf8_avx512(input: &[u8]) -> bool {
     // is always in the block. When nothing is left this checks a block of zeros, which
     // catches an unfinished character at the end of the last full block.
     let rest = blocks.remainder();
-    utf8.check(
-        _mm512_maskz_loadu_epi8(low_bits(rest.len()), rest.as_ptr().cast()),
-        u64::MAX,
-    );
+    // SAFETY: the mask selects the `rest.len()` bytes of `rest`, and no others are read.
+    let last = unsafe { _mm512_maskz_loadu_epi8(low_bits(rest.len()), rest.as_ptr().cast()) };
+    utf8.check(last, u64::MAX);
     utf8.no_error()
 }
 
@@ -438,7 +427,7 @@ fn low_bits(count: usize) -> u64 {
 /// paying for it, and Latin or ASCII text soon returns to it. (Text of mostly 3-byte
 /// characters, such as CJK, rarely gets that far: a group that follows one ending inside a
 /// longer character is not tried at all.)
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct ShortCharBackoff {
     /// Groups to check the exact way before trying the short-character test again.
     groups_to_skip: u8,
@@ -480,7 +469,8 @@ impl ShortCharBackoff {
     #[inline(always)]
     fn failed(&mut self) {
         self.groups_to_skip = self.next_skip;
-        self.next_skip = self.next_skip.saturating_mul(2).min(Self::MAX_SKIP);
+        // At most 64 before the doubling: no overflow.
+        self.next_skip = (self.next_skip * 2).min(Self::MAX_SKIP);
     }
 }
 
@@ -528,8 +518,9 @@ fn ends_open_to_long_character(block: __m512i) -> bool {
 ///
 /// It needs no table and no byte shift but one: a byte is a continuation byte (80..BF)
 /// exactly when the byte before it is C0 or above, and no byte is C0, C1 or E0 and above.
-/// That is valid UTF-8 as long as the group does not begin inside a character longer than
-/// two bytes, which the caller rules out. Nine operations per block where the exact check
+/// That is valid UTF-8 as long as none of the last three bytes before the group is C0, C1 or
+/// E0 and above (a character it leads could be cut or longer than two bytes), which the
+/// caller rules out with [`ends_open_to_long_character`]. Nine operations per block where the exact check
 /// takes seventeen, and only one of them on the two shuffle ports that the exact check
 /// saturates.
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
@@ -628,7 +619,7 @@ pub(crate) unsafe fn scan_line_avx512<const COPY: bool>(
         for (k, block) in blocks.into_iter().enumerate() {
             // SAFETY: the caller's contract, passed on.
             if let Some(found) =
-                unsafe { check_block::<COPY>(&mut utf8, block, at + 64 * k, copy_to) }
+                unsafe { check_block::<COPY>(&mut utf8, block, u64::MAX, at + 64 * k, copy_to) }
             {
                 // A line end is no sign of the text to come: no failure counted.
                 return found;
@@ -644,26 +635,21 @@ pub(crate) unsafe fn scan_line_avx512<const COPY: bool>(
         // SAFETY: the 64 bytes at `at` are inside `haystack`.
         let block = unsafe { _mm512_loadu_si512(source.add(at).cast()) };
         // SAFETY: the caller's contract, passed on.
-        if let Some(found) = unsafe { check_block::<COPY>(&mut utf8, block, at, copy_to) } {
+        if let Some(found) = unsafe { check_block::<COPY>(&mut utf8, block, u64::MAX, at, copy_to) }
+        {
             return found;
         }
         at += 64;
     }
-    // The last, short block, read with a mask (which touches no byte outside `haystack`).
+    // The last, short block, read with a mask (which touches no byte outside `haystack`, and
+    // makes the bytes after it zeros, never CR or LF).
     let present = low_bits(len - at);
     // SAFETY: `present` covers only bytes inside `haystack`.
     let block = unsafe { _mm512_maskz_loadu_epi8(present, source.add(at).cast()) };
-    let ends = line_ends(block) & present;
-    if ends != 0 {
-        // SAFETY: the caller's contract, passed on.
-        return unsafe { line_end_in_block::<COPY>(&mut utf8, block, ends, at, copy_to) };
+    // SAFETY: the caller's contract, passed on, for the bytes present.
+    if let Some(found) = unsafe { check_block::<COPY>(&mut utf8, block, present, at, copy_to) } {
+        return found;
     }
-    if COPY {
-        // SAFETY: as above, and only the bytes present.
-        unsafe { _mm512_mask_storeu_epi8(copy_to.add(at).cast(), present, block) };
-    }
-    // The input ends inside a line: a character cut at its end is not an error yet.
-    utf8.check(block, present);
     LineScan {
         end: None,
         valid: utf8.no_error(),
@@ -678,17 +664,20 @@ fn line_ends(block: __m512i) -> u64 {
         | _mm512_cmpeq_epi8_mask(block, _mm512_set1_epi8(b'\n' as i8))
 }
 
-/// The exact way, for the block at `at`: the finished scan if the line ends in it;
-/// otherwise the block is checked (and copied, with `COPY`) and the scan goes on.
+/// The exact way, for the block at `at` whose bytes `present` are in `haystack` (all 64 but
+/// at the end; the others are zeros): the finished scan if the line ends in it; otherwise
+/// the block is checked (and copied, with `COPY`) and the scan goes on. At the end, a
+/// character cut by the end of `haystack` is not an error yet: only the bytes present count.
 ///
 /// # Safety
 ///
-/// As for [`scan_line_avx512`], with the block's 64 bytes inside `haystack`.
+/// As for [`scan_line_avx512`], with the `present` bytes of the block inside `haystack`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
 #[inline]
 unsafe fn check_block<const COPY: bool>(
     utf8: &mut Avx512Utf8,
     block: __m512i,
+    present: u64,
     at: usize,
     copy_to: *mut u8,
 ) -> Option<LineScan> {
@@ -698,10 +687,11 @@ unsafe fn check_block<const COPY: bool>(
         return Some(unsafe { line_end_in_block::<COPY>(utf8, block, ends, at, copy_to) });
     }
     if COPY {
-        // SAFETY: within the first `len` bytes of `copy_to` (the caller's contract).
-        unsafe { _mm512_storeu_si512(copy_to.add(at).cast(), block) };
+        // SAFETY: within the first `haystack.len()` bytes of `copy_to` (the caller's
+        // contract), and only the bytes present.
+        unsafe { _mm512_mask_storeu_epi8(copy_to.add(at).cast(), present, block) };
     }
-    utf8.check(block, u64::MAX);
+    utf8.check(block, present);
     None
 }
 
@@ -742,16 +732,23 @@ mod tests {
     use alloc::vec::Vec;
 
     /// Backoffs that make the scan try the short-character test at once, after one group,
-    /// and not for a while: each puts the hand-overs between the test and the exact check at
+    /// after two, and not within the first four (the exact check alone, on the test lines of
+    /// 600-1100 bytes): each puts the hand-overs between the test and the exact check at
     /// different groups.
-    fn backoffs() -> [ShortCharBackoff; 3] {
-        let mut after_one_failure = ShortCharBackoff::default();
-        after_one_failure.failed();
-        let mut waiting = ShortCharBackoff::default();
-        for _ in 0..3 {
-            waiting.failed();
-        }
-        [ShortCharBackoff::default(), after_one_failure, waiting]
+    fn backoffs() -> [ShortCharBackoff; 4] {
+        let after_failures = |failures: usize| {
+            let mut backoff = ShortCharBackoff::default();
+            for _ in 0..failures {
+                backoff.failed();
+            }
+            backoff
+        };
+        [
+            ShortCharBackoff::default(),
+            after_failures(1),
+            after_failures(2),
+            after_failures(3),
+        ]
     }
 
     /// ASCII letters with an "é" every few bytes, as in Latin-script JSON: text the
@@ -1024,5 +1021,40 @@ mod tests {
             skipped += 1;
         }
         assert_eq!(skipped, 16);
+    }
+
+    /// The copy writes the bytes before the line end (all of them when there is none) and
+    /// nothing else: not the terminator, not past the end of `haystack`, whose length is all
+    /// the room the caller promises. Every length up to five blocks, every end position,
+    /// every backoff (so both the test's group path and the exact path copy).
+    #[test]
+    fn scan_copies_the_line_and_writes_nothing_past_it() {
+        if !avx512_tests_can_run() {
+            return;
+        }
+        const UNTOUCHED: u8 = 0xAA;
+        let text = latin_text(320);
+        for len in 0..=text.len() {
+            for end in (0..len).map(Some).chain([None]) {
+                let mut haystack = text[..len].to_vec();
+                if let Some(end) = end {
+                    haystack[end] = b'\n';
+                }
+                for mut backoff in backoffs() {
+                    let mut copy = alloc::vec![UNTOUCHED; len + 128];
+                    // SAFETY: the CPU was checked; `copy` has room for more than `len` bytes.
+                    let scan = unsafe {
+                        scan_line_avx512::<true>(&haystack, 0, copy.as_mut_ptr(), &mut backoff)
+                    };
+                    assert_eq!(scan.end, end, "len {len}");
+                    let copied = end.unwrap_or(len);
+                    assert_eq!(copy[..copied], haystack[..copied], "len {len}, end {end:?}");
+                    assert!(
+                        copy[copied..].iter().all(|&byte| byte == UNTOUCHED),
+                        "len {len}, end {end:?}: written past the line"
+                    );
+                }
+            }
+        }
     }
 }
