@@ -302,6 +302,22 @@ pub(crate) unsafe fn is_utf8_avx2(input: &[u8]) -> bool {
     _mm256_movemask_epi8(_mm256_cmpeq_epi8(error, _mm256_setzero_si256())) == -1
 }
 
+/// `table` four times over: `vpermb` indexes with the low six bits of each byte, so a nibble
+/// lookup through a repeated table needs no masking of the two bits above the nibble.
+const fn repeated_four_times(table: [u8; 16]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    let mut i = 0;
+    while i < 64 {
+        out[i] = table[i % 16];
+        i += 1;
+    }
+    out
+}
+
+static PREV_HIGH_64: [u8; 64] = repeated_four_times(PREV_HIGH);
+static PREV_LOW_64: [u8; 64] = repeated_four_times(PREV_LOW);
+static CURRENT_HIGH_64: [u8; 64] = repeated_four_times(CURRENT_HIGH);
+
 /// Truth tables for `vpternlog`, whose operands are called A, B and C in that order.
 const TERN_A: i32 = 0xF0;
 const TERN_B: i32 = 0xCC;
@@ -332,17 +348,14 @@ impl Avx512Utf8 {
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     #[inline]
     fn new(preceding: u32) -> Self {
-        // Each table four times over: `vpermb` indexes with the low six bits of each byte, so
-        // a nibble lookup through a repeated table needs no masking of the two bits above
-        // the nibble.
-        let table = |t: &[u8; 16]| {
-            // SAFETY: a 16-byte read from a 16-byte array.
-            _mm512_broadcast_i32x4(unsafe { _mm_loadu_si128(t.as_ptr().cast()) })
+        let table = |t: &[u8; 64]| {
+            // SAFETY: a 64-byte read from a 64-byte array.
+            unsafe { _mm512_loadu_si512(t.as_ptr().cast()) }
         };
         Avx512Utf8 {
-            prev_high: table(&PREV_HIGH),
-            prev_low: table(&PREV_LOW),
-            current_high: table(&CURRENT_HIGH),
+            prev_high: table(&PREV_HIGH_64),
+            prev_low: table(&PREV_LOW_64),
+            current_high: table(&CURRENT_HIGH_64),
             error: _mm512_setzero_si512(),
             previous: _mm512_maskz_set1_epi32(1 << 15, preceding as i32),
         }
