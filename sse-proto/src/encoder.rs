@@ -228,44 +228,65 @@ fn lines_len_bound(kind: &LineKind, text: &[u8]) -> usize {
         .saturating_add(text.len())
 }
 
+/// The three fields of an event that reach the wire, borrowed from an [`Event`] or an
+/// [`EventRef`](crate::EventRef). Both guarantee what the writers rely on: no line break in
+/// the type or the id, no NUL in the id, and `event` is `None` rather than empty.
+#[derive(Clone, Copy)]
+pub(crate) struct EventFields<'a> {
+    pub(crate) event: Option<&'a str>,
+    pub(crate) data: &'a str,
+    pub(crate) id: Option<&'a str>,
+}
+
+impl<'a> From<&'a Event> for EventFields<'a> {
+    #[inline(always)]
+    fn from(event: &'a Event) -> Self {
+        EventFields {
+            event: event.event(),
+            data: event.data(),
+            id: event.id(),
+        }
+    }
+}
+
 /// Bytes of an event outside its data lines: the `event:` and `id:` lines and the final
 /// empty line.
 #[inline]
-fn event_fixed_len(event: &Event) -> usize {
+fn event_fixed_len(event: EventFields<'_>) -> usize {
     let mut len = 1;
-    if let Some(event_type) = event.event() {
+    if let Some(event_type) = event.event {
         len += line_len(EVENT_PREFIX, event_type.as_bytes());
     }
-    if let Some(id) = event.id() {
+    if let Some(id) = event.id {
         len += line_len(ID_PREFIX, id.as_bytes());
     }
     len
 }
 
 /// Offset and length of the id value inside the encoding of `event`, if it has an id.
-pub(crate) fn event_id_range(event: &Event) -> Option<(usize, usize)> {
-    let id = event.id()?;
-    let start = match event.event() {
+pub(crate) fn event_id_range(event: EventFields<'_>) -> Option<(usize, usize)> {
+    let id = event.id?;
+    let start = match event.event {
         Some(event_type) => line_len(EVENT_PREFIX, event_type.as_bytes()),
         None => 0,
     };
     Some((start + ID_PREFIX.len(), id.len()))
 }
 
-struct EventItem<'a>(&'a Event);
+struct EventItem<'a>(EventFields<'a>);
 
 impl Item for EventItem<'_> {
     #[inline]
     fn write<S: Sink>(&self, sink: &mut S) -> usize {
         let event = self.0;
         let mut len = 1;
-        if let Some(event_type) = event.event() {
+        if let Some(event_type) = event.event {
             len += put_line(sink, EVENT_PREFIX, event_type.as_bytes());
         }
-        if let Some(id) = event.id() {
+        if let Some(id) = event.id {
             len += put_line(sink, ID_PREFIX, id.as_bytes());
         }
-        len += put_lines(sink, &DATA, event.data().as_bytes());
+        len += put_lines(sink, &DATA, event.data.as_bytes());
         sink.put(b"\n\n");
         len
     }
@@ -273,11 +294,33 @@ impl Item for EventItem<'_> {
 
 /// [`encode`] when the exact length is already known (and `dst` has room for it).
 pub(crate) fn encode_known_len<B: BufMut + ?Sized>(
-    event: &Event,
+    event: EventFields<'_>,
     len: usize,
     dst: &mut B,
 ) -> Result<usize, EncodeError> {
     emit(&EventItem(event), dst, len, || len)
+}
+
+/// [`encoded_len`] of borrowed fields.
+#[inline]
+pub(crate) fn fields_encoded_len(event: EventFields<'_>) -> usize {
+    event_fixed_len(event) + lines_len(&DATA, event.data.as_bytes())
+}
+
+/// [`encode`] of borrowed fields.
+#[inline]
+pub(crate) fn encode_fields<B: BufMut + ?Sized>(
+    event: EventFields<'_>,
+    dst: &mut B,
+) -> Result<usize, EncodeError> {
+    let fixed = event_fixed_len(event);
+    let data = event.data.as_bytes();
+    emit(
+        &EventItem(event),
+        dst,
+        fixed.saturating_add(lines_len_bound(&DATA, data)),
+        || fixed + lines_len(&DATA, data),
+    )
 }
 
 /// The exact number of bytes [`encode`] writes for `event`.
@@ -301,7 +344,7 @@ pub(crate) fn encode_known_len<B: BufMut + ?Sized>(
 /// # Ok::<(), sse_proto::EncodeError>(())
 /// ```
 pub fn encoded_len(event: &Event) -> usize {
-    event_fixed_len(event) + lines_len(&DATA, event.data().as_bytes())
+    fields_encoded_len(event.into())
 }
 
 /// Writes `event` into `dst` as an event-stream block, and returns the number of bytes
@@ -348,14 +391,7 @@ pub fn encoded_len(event: &Event) -> usize {
 /// # Ok::<(), sse_proto::EncodeError>(())
 /// ```
 pub fn encode<B: BufMut + ?Sized>(event: &Event, dst: &mut B) -> Result<usize, EncodeError> {
-    let fixed = event_fixed_len(event);
-    let data = event.data().as_bytes();
-    emit(
-        &EventItem(event),
-        dst,
-        fixed.saturating_add(lines_len_bound(&DATA, data)),
-        || fixed + lines_len(&DATA, data),
-    )
+    encode_fields(event.into(), dst)
 }
 
 /// Digits of `n` in base ten, written at the end of a stack buffer; returns the buffer and
@@ -686,7 +722,7 @@ impl Message {
         dst: &mut B,
     ) -> Result<usize, EncodeError> {
         match &self.0 {
-            Kind::Event(event) => encode_known_len(event, len, dst),
+            Kind::Event(event) => encode_known_len(event.into(), len, dst),
             _ => self.encode(dst),
         }
     }
@@ -694,7 +730,7 @@ impl Message {
     /// Offset and length of the id value inside the encoding, when there is an id.
     pub(crate) fn id_range(&self) -> Option<(usize, usize)> {
         match &self.0 {
-            Kind::Event(event) => event_id_range(event),
+            Kind::Event(event) => event_id_range(event.into()),
             Kind::IdOnly(id) => Some((ID_PREFIX.len(), id.len())),
             Kind::Retry(_) | Kind::Comment(_) => None,
         }

@@ -309,6 +309,77 @@ impl<'a> EventRef<'a> {
     }
 }
 
+impl<'a> EventRef<'a> {
+    /// The exact number of bytes [`encode`](Self::encode) writes: the same as
+    /// [`encoded_len`](crate::encoded_len) of [`to_event`](Self::to_event), without the copy.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// let mut parser = sse_proto::Parser::new();
+    /// let mut input: &[u8] = b"event: delta\ndata: a\ndata: b\n\n";
+    /// let sse_proto::StepRef::Event(event) = parser.poll_ref(&mut input)? else { panic!() };
+    /// assert_eq!(event.encoded_len(), "event: delta\ndata: a\ndata: b\n\n".len());
+    /// # Ok::<(), sse_proto::ParseError>(())
+    /// ```
+    pub fn encoded_len(&self) -> usize {
+        crate::encoder::fields_encoded_len(self.fields())
+    }
+
+    /// Writes the event into `dst` as an event-stream block and returns the bytes written
+    /// (always [`encoded_len`](Self::encoded_len)): the bytes
+    /// [`encode`](crate::encode) writes for [`to_event`](Self::to_event), without copying the
+    /// fields first. This is the relay's path: parse an upstream stream with
+    /// [`Parser::poll_ref`](crate::Parser::poll_ref) and write each event downstream, with no
+    /// allocation when `dst` is a reused buffer.
+    ///
+    /// An event lent by the parser always satisfies the wire format's rules, so the only
+    /// failure is a full buffer. Its id is the last event ID in force, so every event written
+    /// after the upstream's first `id:` carries an `id:` line: a receiver ends with the same
+    /// last event ID as one reading the upstream directly. Retries and comments are not
+    /// events; forward them with [`encode_retry`](crate::encode_retry) and
+    /// [`encode_comment`](crate::encode_comment).
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::BufferTooSmall`] when `dst` has less room than the event needs; nothing
+    /// is written then.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::{Parser, StepRef};
+    ///
+    /// let mut upstream: &[u8] = b"id: 7\ndata: one\n\n: keep-alive\n\ndata: two\r\n\r\n";
+    /// let mut parser = Parser::new();
+    /// let mut downstream = Vec::new();
+    /// loop {
+    ///     match parser.poll_ref(&mut upstream)? {
+    ///         StepRef::Event(event) => {
+    ///             event.encode(&mut downstream)?;
+    ///         }
+    ///         StepRef::NeedData => break,
+    ///         _ => {}
+    ///     }
+    /// }
+    /// assert_eq!(downstream, b"id: 7\ndata: one\n\nid: 7\ndata: two\n\n");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn encode<B: bytes::BufMut + ?Sized>(&self, dst: &mut B) -> Result<usize, EncodeError> {
+        crate::encoder::encode_fields(self.fields(), dst)
+    }
+
+    /// The fields the encoder writes.
+    #[inline(always)]
+    pub(crate) fn fields(&self) -> crate::encoder::EventFields<'a> {
+        crate::encoder::EventFields {
+            event: self.event,
+            data: self.data,
+            id: self.id,
+        }
+    }
+}
+
 impl PartialEq<Event> for EventRef<'_> {
     fn eq(&self, other: &Event) -> bool {
         self.event == other.event() && self.data == other.data() && self.id == other.id()

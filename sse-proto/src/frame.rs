@@ -3,9 +3,9 @@
 use alloc::vec::Vec;
 use bytes::Bytes;
 
-use crate::encoder::{encode_known_len, encoded_len, event_id_range, Message};
+use crate::encoder::{encode_known_len, event_id_range, fields_encoded_len, EventFields, Message};
 use crate::error::EncodeError;
-use crate::event::Event;
+use crate::event::{Event, EventRef};
 use crate::utf8::Utf8Bytes;
 
 /// The keep-alive comment: receivers ignore it, proxies see traffic.
@@ -21,10 +21,11 @@ const KEEP_ALIVE: &[u8] = b": ping\n\n";
 ///
 /// # Allocation
 ///
-/// [`from_event`](Self::from_event) and [`from_message`](Self::from_message) make exactly
-/// one allocation, of exactly [`encoded_len`] bytes. The `bytes` crate adds a small header
-/// (one more allocation of a few words) the first time a frame is cloned; every clone after
-/// that is an atomic increment. [`keep_alive`](Self::keep_alive) allocates nothing.
+/// [`from_event`](Self::from_event), [`from_event_ref`](Self::from_event_ref) and
+/// [`from_message`](Self::from_message) make exactly one allocation, of exactly
+/// [`encoded_len`](crate::encoded_len) bytes. The `bytes` crate adds a small header (one more
+/// allocation of a few words) the first time a frame is cloned; every clone after that is an
+/// atomic increment. [`keep_alive`](Self::keep_alive) allocates nothing.
 ///
 /// # Example
 ///
@@ -48,7 +49,8 @@ pub struct Frame {
 }
 
 impl Frame {
-    /// Encodes `event` once into a new frame (one allocation of [`encoded_len`] bytes).
+    /// Encodes `event` once into a new frame (one allocation of
+    /// [`encoded_len`](crate::encoded_len) bytes).
     ///
     /// # Example
     ///
@@ -62,7 +64,32 @@ impl Frame {
     /// assert_eq!(frame.id(), None);
     /// ```
     pub fn from_event(event: &Event) -> Self {
-        let len = encoded_len(event);
+        Frame::from_fields(event.into())
+    }
+
+    /// Encodes an event lent by the parser once into a new frame: the bytes of
+    /// [`EventRef::encode`], in one allocation of [`EventRef::encoded_len`] bytes, without
+    /// copying the event first. For a relay that fans one upstream out to many subscribers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::{Frame, Parser, StepRef};
+    ///
+    /// let mut parser = Parser::new();
+    /// let mut input: &[u8] = b"id: 12\ndata: {\"price\":3}\n\n";
+    /// let StepRef::Event(event) = parser.poll_ref(&mut input)? else { panic!() };
+    /// let frame = Frame::from_event_ref(&event);
+    /// assert_eq!(frame.as_bytes(), &b"id: 12\ndata: {\"price\":3}\n\n"[..]);
+    /// assert_eq!(frame.id(), Some("12"));
+    /// # Ok::<(), sse_proto::ParseError>(())
+    /// ```
+    pub fn from_event_ref(event: &EventRef<'_>) -> Self {
+        Frame::from_fields(event.fields())
+    }
+
+    fn from_fields(event: EventFields<'_>) -> Self {
+        let len = fields_encoded_len(event);
         let mut buf = Vec::with_capacity(len);
         let written = encode_known_len(event, len, &mut buf);
         debug_assert_eq!(written, Ok(len));

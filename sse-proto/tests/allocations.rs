@@ -135,6 +135,58 @@ fn encode_into_a_buffer_with_room_allocates_nothing() {
     assert_eq!(allocations, 0);
 }
 
+/// A relay parses with `poll_ref` and writes each event downstream into a reused buffer:
+/// in steady state, nothing on the way allocates.
+#[test]
+fn relaying_lent_events_into_a_reused_buffer_allocates_nothing() {
+    for corpus in corpus::all_with_len(1 << 20) {
+        let mut parser = Parser::new();
+        let mut downstream = Vec::new();
+        let relay = |parser: &mut Parser, downstream: &mut Vec<u8>| {
+            let mut events = 0;
+            for chunk in corpus.bytes.chunks(4096) {
+                let mut input = chunk;
+                loop {
+                    match parser.poll_ref(&mut input).expect("within limits") {
+                        StepRef::Event(event) => {
+                            downstream.clear();
+                            event.encode(downstream).expect("a Vec has room");
+                            events += 1;
+                        }
+                        StepRef::NeedData => break,
+                        _ => {}
+                    }
+                }
+            }
+            events
+        };
+        // The first pass grows the parser's buffers and the downstream buffer.
+        relay(&mut parser, &mut downstream);
+        let (events, allocations, _) = count(|| relay(&mut parser, &mut downstream));
+        assert_eq!(events, corpus.events);
+        assert_eq!(
+            allocations, 0,
+            "{}: allocations in the second pass",
+            corpus.name
+        );
+    }
+}
+
+#[test]
+fn from_event_ref_allocates_once_exactly_encoded_len() {
+    // Already in the encoder's form, so the frame holds the same bytes.
+    const SOURCE: &[u8] = b"event: update\nid: 12345\ndata: first line\ndata: second\n\n";
+    let mut parser = Parser::new();
+    let mut input = SOURCE;
+    let StepRef::Event(event) = parser.poll_ref(&mut input).unwrap() else {
+        panic!("expected an event");
+    };
+    let len = event.encoded_len();
+    let (frame, allocations, size) = count(|| Frame::from_event_ref(&event));
+    assert_eq!((allocations, size), (1, len));
+    assert_eq!(frame.as_bytes(), SOURCE);
+}
+
 #[test]
 fn keep_alive_allocates_nothing() {
     let (frames, allocations, _) = count(|| {

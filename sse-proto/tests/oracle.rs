@@ -10,7 +10,7 @@ mod common;
 use common::{chunkings, naive, run, show, Outcome, OTHER_ENTRY_POINTS, SEEDS};
 use proptest::collection::vec;
 use proptest::prelude::*;
-use sse_proto::ParserConfig;
+use sse_proto::{encode, encoded_len, Frame, Parser, ParserConfig, StepRef};
 
 /// Pieces a stream is built from, biased toward what the grammar cares about: line ends,
 /// colons, spaces, field names (right and wrong case), digits, NUL, BOM bytes and invalid or
@@ -198,6 +198,81 @@ proptest! {
         let chunks = split(&input, &sizes);
         check_against_model(&input, &chunks, false)?;
         check_against_model(&input, &[&input], false)?;
+    }
+}
+
+/// Relays `chunks` as a gateway does: each event lent by `poll_ref` is written downstream
+/// with `EventRef::encode`. On the way, every lent encoding is checked against the owned one
+/// (`encode` of the copy), its length against both `encoded_len`s, and `from_event_ref`'s
+/// frame against the same bytes.
+fn relay(chunks: &[&[u8]]) -> Result<Vec<u8>, TestCaseError> {
+    let mut parser = Parser::new();
+    let mut downstream = Vec::new();
+    for chunk in chunks {
+        let mut input = *chunk;
+        loop {
+            match parser.poll_ref(&mut input) {
+                Ok(StepRef::Event(event)) => {
+                    let start = downstream.len();
+                    let written = event.encode(&mut downstream).expect("a Vec has room");
+                    let owned = event.to_event();
+                    let mut expected = Vec::new();
+                    encode(&owned, &mut expected).expect("a Vec has room");
+                    prop_assert_eq!(&downstream[start..], &expected[..]);
+                    prop_assert_eq!(written, event.encoded_len());
+                    prop_assert_eq!(written, encoded_len(&owned));
+                    let frame = Frame::from_event_ref(&event);
+                    prop_assert_eq!(frame.as_bytes(), &expected[..]);
+                    prop_assert_eq!(frame.id(), owned.id());
+                }
+                Ok(StepRef::NeedData) => break,
+                Ok(_) => {}
+                Err(error) => return Err(TestCaseError::fail(format!("{error}"))),
+            }
+        }
+    }
+    parser.finish();
+    Ok(downstream)
+}
+
+/// The events of the model's reading of `input`, nothing else.
+fn model_events(input: &[u8]) -> Vec<naive::Out> {
+    let (out, _) = naive::parse(input, false);
+    out.into_iter()
+        .filter(|out| matches!(out, naive::Out::Event { .. }))
+        .collect()
+}
+
+proptest! {
+    /// Whatever the upstream sends and however it is cut, a receiver of the relayed stream
+    /// sees exactly the upstream's events: type, data and last event ID.
+    #[test]
+    fn relayed_streams_carry_the_upstreams_events(
+        input in stream(0..80),
+        sizes in chunk_sizes(),
+    ) {
+        let relayed = relay(&split(&input, &sizes))?;
+        prop_assert_eq!(
+            model_events(&relayed),
+            model_events(&input),
+            "relayed {}",
+            show(&relayed)
+        );
+        let (real, _) = run(&config(false), &[&relayed]);
+        let real: Vec<naive::Out> = real.into_iter().map(|step| step.expect("no limit is reached")).collect();
+        prop_assert_eq!(real, model_events(&input));
+    }
+}
+
+#[test]
+fn every_seed_relays_its_events_under_every_chunking() {
+    for seed in SEEDS {
+        let expected = model_events(seed);
+        for chunks in chunkings(seed) {
+            let relayed =
+                relay(&chunks).unwrap_or_else(|error| panic!("seed {}: {error}", show(seed)));
+            assert_eq!(model_events(&relayed), expected, "seed {}", show(seed));
+        }
     }
 }
 

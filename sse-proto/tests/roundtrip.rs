@@ -19,7 +19,7 @@ use proptest::prelude::*;
 use sent::{expected, normalise, Sent};
 use sse_proto::{
     encode, encode_comment, encode_id_only, encode_retry, encoded_len, EncodeError, Event, Field,
-    Frame, KeepAlivePing, Message, Parser, ParserConfig, Step,
+    Frame, KeepAlivePing, Message, Parser, ParserConfig, Step, StepRef,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -502,4 +502,51 @@ fn json_payloads_are_one_data_line_and_round_trip() {
     let back: serde_json::Value = serde_json::from_str(data_of(&out[0])).unwrap();
     assert_eq!(back, value);
     assert_eq!(Event::json(&value).unwrap().data(), event.data());
+}
+
+#[test]
+fn a_lent_event_encodes_as_its_copy_and_a_full_buffer_is_left_untouched() {
+    let mut parser = Parser::new();
+    let mut input: &[u8] = b"event: delta\r\nid: 4\r\ndata: a\r\ndata:b\r\n\r\n";
+    let StepRef::Event(event) = parser.poll_ref(&mut input).unwrap() else {
+        panic!("expected an event");
+    };
+    let expected = b"event: delta\nid: 4\ndata: a\ndata: b\n\n";
+    let mut buf = Vec::new();
+    assert_eq!(event.encode(&mut buf), Ok(expected.len()));
+    assert_eq!(buf, expected);
+    assert_eq!(buf, encode_to_vec(&event.to_event()));
+
+    let mut storage = [0u8; 16];
+    let mut slice = &mut storage[..];
+    assert_eq!(
+        event.encode(&mut slice),
+        Err(EncodeError::BufferTooSmall {
+            required: expected.len(),
+            available: 16,
+        })
+    );
+    assert_eq!(storage, [0u8; 16]);
+
+    let mut exact = vec![0u8; expected.len()];
+    let mut slice = &mut exact[..];
+    assert_eq!(event.encode(&mut slice), Ok(expected.len()));
+    assert_eq!(exact, expected);
+}
+
+#[test]
+fn a_relay_repeats_the_id_in_force_on_every_event() {
+    let mut parser = Parser::new();
+    let mut upstream: &[u8] = b"id: 1\ndata: a\n\ndata: b\n\nid\ndata: c\n\n";
+    let mut downstream = Vec::new();
+    while let StepRef::Event(event) = parser.poll_ref(&mut upstream).unwrap() {
+        event.encode(&mut downstream).unwrap();
+    }
+    assert_eq!(
+        downstream,
+        b"id: 1\ndata: a\n\nid: 1\ndata: b\n\nid: \ndata: c\n\n"
+    );
+    let (out, last_event_id) = parse_all(&downstream);
+    assert_eq!(data_of(&out[2]), "c");
+    assert_eq!(last_event_id, "");
 }

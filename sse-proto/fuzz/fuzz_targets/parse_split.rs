@@ -13,14 +13,15 @@
 //!    error must match the model.
 //!
 //! 3. through `poll_ref` (lent events), in the derived chunking, with both configurations:
-//!    the same outcomes as `poll`.
+//!    the same outcomes as `poll`; each lent event, relayed with `EventRef::encode`, must
+//!    give the bytes `encode` gives for its owned copy, of its `encoded_len`.
 //!
 //! After every poll, `buffered_len()` must stay within `max_line_len + max_event_len`; no
 //! input may panic; after `finish()` the parser must say `End`.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sse_proto::{ParseError, Parser, ParserConfig, Step};
+use sse_proto::{encode, EventRef, ParseError, Parser, ParserConfig, Step, StepRef};
 
 #[path = "../../tests/common/naive.rs"]
 mod naive;
@@ -50,7 +51,12 @@ fn run_through<'a>(
         let mut input = chunk;
         loop {
             let step = if lent {
-                parser.poll_ref(&mut input).map(|step| step.to_step())
+                parser.poll_ref(&mut input).map(|step| {
+                    if let StepRef::Event(event) = step {
+                        check_relay(&event);
+                    }
+                    step.to_step()
+                })
             } else {
                 parser.poll(&mut input)
             };
@@ -74,6 +80,16 @@ fn run_through<'a>(
     assert_eq!(parser.poll(&mut &b"data: late\n\n"[..]), Ok(Step::End));
     assert!(parser.buffered_len() <= bound);
     (outcomes, parser.last_event_id().to_owned())
+}
+
+/// A lent event encodes to the bytes of its owned copy.
+fn check_relay(event: &EventRef<'_>) {
+    let mut relayed = Vec::new();
+    let written = event.encode(&mut relayed).expect("a Vec has room");
+    let mut owned = Vec::new();
+    encode(&event.to_event(), &mut owned).expect("a Vec has room");
+    assert_eq!(relayed, owned, "a lent event encodes unlike its copy");
+    assert_eq!(written, event.encoded_len());
 }
 
 /// FNV-1a, to seed the chunking from the input.
