@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use crate::error::{EncodeError, OpenError, ParseError};
 use crate::http::{is_event_stream, parse_retry_after, EVENT_STREAM_MIME_TYPE};
-use crate::parser::{Parser, ParserConfig, Step, Steps};
+use crate::parser::{Parser, ParserConfig, Step, StepRef, Steps};
 use crate::utf8::Utf8Bytes;
 
 /// The `readyState` of an event source, with the numbers browsers expose.
@@ -999,6 +999,41 @@ impl<'b> ClientSteps<'_, 'b> {
     /// ```
     pub fn remaining(&self) -> &'b [u8] {
         self.steps.as_ref().map_or(self.chunk, Steps::remaining)
+    }
+
+    /// The next step lent ([`Steps::next_ref`]), applied to the client as
+    /// [`next`](Iterator::next) applies it: no copy of the event, no allocation. The step
+    /// borrows the iterator until the next call; `None` once the chunk is used up or when
+    /// the client was not open.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// use sse_proto::{Client, StepRef};
+    ///
+    /// let now = Instant::now();
+    /// let mut client = Client::new(Default::default());
+    /// let _request = client.poll_request(now, 0).unwrap();
+    /// client.handle_response(now, 200, Some(b"text/event-stream"), None)?;
+    /// let mut total = 0;
+    /// let mut steps = client.feed(now, b"retry: 250\ndata: abc\n\n");
+    /// while let Some(step) = steps.next_ref() {
+    ///     if let Ok(StepRef::Event(event)) = step {
+    ///         total += event.data().len();
+    ///     }
+    /// }
+    /// assert_eq!(total, 3);
+    /// assert_eq!(client.reconnection_time(), Duration::from_millis(250));
+    /// # Ok::<(), sse_proto::OpenError>(())
+    /// ```
+    pub fn next_ref(&mut self) -> Option<Result<StepRef<'_>, ParseError>> {
+        let step = self.steps.as_mut()?.next_ref()?;
+        if let Ok(StepRef::Retry(delay)) = step {
+            // "set the event stream's reconnection time to that integer"
+            *self.reconnection_time = delay;
+        }
+        Some(step)
     }
 }
 

@@ -742,6 +742,33 @@ impl<'c> Steps<'_, 'c> {
     pub fn remaining(&self) -> &'c [u8] {
         self.input
     }
+
+    /// The next step lent, as [`Parser::poll_ref`] gives it: what [`next`](Iterator::next)
+    /// yields, without copying the event out. The step borrows the iterator until the next
+    /// call; `None` once the chunk is used up.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::StepRef;
+    ///
+    /// let mut parser = sse_proto::Parser::new();
+    /// let mut steps = parser.feed(b"data: a\n\nretry: 10\ndata: b\n\n");
+    /// let mut data = Vec::new();
+    /// while let Some(step) = steps.next_ref() {
+    ///     if let StepRef::Event(event) = step? {
+    ///         data.push(event.data().to_owned());
+    ///     }
+    /// }
+    /// assert_eq!(data, ["a", "b"]);
+    /// # Ok::<(), sse_proto::ParseError>(())
+    /// ```
+    pub fn next_ref(&mut self) -> Option<Result<StepRef<'_>, ParseError>> {
+        match self.parser.poll_ref(&mut self.input) {
+            Ok(StepRef::NeedData) | Ok(StepRef::End) => None,
+            other => Some(other),
+        }
+    }
 }
 
 impl Iterator for Steps<'_, '_> {

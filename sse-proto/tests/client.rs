@@ -468,6 +468,38 @@ fn server_retry_replaces_the_reconnection_time_for_good() {
     assert_eq!(sim.wait(), ms(7500));
 }
 
+/// `ClientSteps::next_ref` applies each step to the client exactly as `next` does, and
+/// yields the same steps, however the body is cut.
+#[test]
+fn lent_steps_apply_to_the_client_like_owned_ones() {
+    let body: &[u8] = b"retry: 4200\nid: 3\ndata: a\r\n\r\n: c\n\nretry: x\nid: 4\ndata: b\n\nid";
+    for chunk_len in [1, 2, 7, body.len()] {
+        let mut owned = Sim::default();
+        let mut lent = Sim::default();
+        owned.connect();
+        lent.connect();
+        let (mut owned_steps, mut lent_steps) = (Vec::new(), Vec::new());
+        for chunk in body.chunks(chunk_len) {
+            owned_steps.extend(owned.client.feed(owned.now, chunk));
+            let mut steps = lent.client.feed(lent.now, chunk);
+            while let Some(step) = steps.next_ref() {
+                lent_steps.push(step.map(|step| step.to_step()));
+            }
+            assert!(steps.remaining().is_empty());
+        }
+        assert_eq!(lent_steps, owned_steps, "chunks of {chunk_len}");
+        assert_eq!(lent_steps.len(), 3, "retry and two events");
+        assert_eq!(lent.client.reconnection_time(), ms(4200));
+        assert_eq!(lent.client.last_event_id(), owned.client.last_event_id());
+        assert_eq!(lent.client.last_event_id(), "4");
+    }
+    // Not open: nothing is read.
+    let mut closed = Sim::default();
+    let mut steps = closed.client.feed(closed.now, b"data: x\n\n");
+    assert!(steps.next_ref().is_none());
+    assert_eq!(steps.remaining(), b"data: x\n\n");
+}
+
 /// The wait before reconnecting after one connection that delivered `body` and ended.
 fn wait_after(body: &[u8]) -> Duration {
     let mut sim = Sim::default();

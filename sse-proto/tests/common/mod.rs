@@ -180,6 +180,21 @@ pub fn run_feed(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, Strin
     (out, parser.last_event_id().to_string())
 }
 
+/// Like [`run_feed`], but each step lent by `Steps::next_ref` and turned into the owned one.
+pub fn run_feed_ref(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, String) {
+    let mut parser = Parser::with_config(config.clone());
+    let mut out = Vec::new();
+    for chunk in chunks {
+        let mut steps = parser.feed(chunk);
+        while let Some(step) = steps.next_ref() {
+            out.push(step.map(|s| naive::observe(&s.to_step()).expect("a reportable step")));
+        }
+        assert!(steps.remaining().is_empty(), "next_ref stopped early");
+    }
+    parser.finish();
+    (out, parser.last_event_id().to_string())
+}
+
 /// The chunkings every vector is run under, each with a name for failure messages: whole;
 /// one byte at a time; split at every point; split at every pair of points when the input
 /// is at most 48 bytes; and the same with empty chunks interleaved.
@@ -245,6 +260,13 @@ pub fn assert_all_chunkings_with(
         "feed() on {}",
         show(input)
     );
+    let lent = run_feed_ref(config, &[input]);
+    assert_eq!(
+        lent,
+        (whole.clone(), last_event_id.clone()),
+        "feed().next_ref() on {}",
+        show(input)
+    );
     for chunks in chunkings(input) {
         let got = run(config, &chunks);
         assert_eq!(got.0, expected, "chunks {}", show_chunks(&chunks));
@@ -263,8 +285,19 @@ pub fn assert_all_chunkings_with(
             );
         }
     }
-    let fed = run_feed(config, &input.chunks(1).collect::<Vec<_>>());
-    assert_eq!(fed, (whole, last_event_id.clone()), "feed() byte by byte");
+    let bytes: Vec<&[u8]> = input.chunks(1).collect();
+    let fed = run_feed(config, &bytes);
+    assert_eq!(
+        fed,
+        (whole.clone(), last_event_id.clone()),
+        "feed() byte by byte"
+    );
+    let lent = run_feed_ref(config, &bytes);
+    assert_eq!(
+        lent,
+        (whole, last_event_id.clone()),
+        "feed().next_ref() byte by byte"
+    );
     last_event_id
 }
 
