@@ -1002,9 +1002,10 @@ impl<'b> ClientSteps<'_, 'b> {
     }
 
     /// The next step lent ([`Steps::next_ref`]), applied to the client as
-    /// [`next`](Iterator::next) applies it: no copy of the event, no allocation. The step
-    /// borrows the iterator until the next call; `None` once the chunk is used up or when
-    /// the client was not open.
+    /// [`next`](Iterator::next) applies it. The event is not copied out: as with
+    /// [`Parser::poll_ref`], an event whose one data line lies whole in the chunk costs no
+    /// allocation, copy or reference count. The step borrows the iterator until the next
+    /// call; `None` once the chunk is used up or when the client was not open.
     ///
     /// # Example
     ///
@@ -1019,13 +1020,13 @@ impl<'b> ClientSteps<'_, 'b> {
     /// let mut total = 0;
     /// let mut steps = client.feed(now, b"retry: 250\ndata: abc\n\n");
     /// while let Some(step) = steps.next_ref() {
-    ///     if let Ok(StepRef::Event(event)) = step {
+    ///     if let StepRef::Event(event) = step? {
     ///         total += event.data().len();
     ///     }
     /// }
     /// assert_eq!(total, 3);
     /// assert_eq!(client.reconnection_time(), Duration::from_millis(250));
-    /// # Ok::<(), sse_proto::OpenError>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn next_ref(&mut self) -> Option<Result<StepRef<'_>, ParseError>> {
         let step = self.steps.as_mut()?.next_ref()?;

@@ -16,7 +16,8 @@ use crate::utf8::Utf8Bytes;
 ///   parsed event it is the *last event ID* in force when the event was dispatched (the value
 ///   browsers report as `MessageEvent.lastEventId`, which persists from event to event until
 ///   the server changes it); `Some("")` after the server reset it with an empty `id:`.
-///   Re-encoding parsed events therefore reproduces the receiver's last event ID exactly.
+///   Re-encoding parsed events therefore reproduces the receiver's last event ID after each
+///   event (for what happens between events, see [`EventRef::encode`]).
 ///
 /// # Example
 ///
@@ -334,10 +335,19 @@ impl<'a> EventRef<'a> {
     /// allocation when `dst` is a reused buffer.
     ///
     /// An event lent by the parser always satisfies the wire format's rules, so the only
-    /// failure is a full buffer. Its id is the last event ID in force, so every event written
-    /// after the upstream's first `id:` carries an `id:` line: a receiver ends with the same
-    /// last event ID as one reading the upstream directly. Retries and comments are not
-    /// events; forward them with [`encode_retry`](crate::encode_retry) and
+    /// failure is a full buffer. Its id is the last event ID in force, so once one is set
+    /// (by the upstream, or by [`Parser::set_last_event_id`](crate::Parser::set_last_event_id)
+    /// on a resumed relay) every event written carries an `id:` line, and the receiver's last
+    /// event ID equals the upstream's after each event.
+    ///
+    /// Between events the upstream can also change it with no event: an id-only block (a
+    /// checkpoint), or an event the parser dropped for a limit. Those reach the receiver
+    /// only if the relay forwards them: after each input, compare
+    /// [`Parser::last_event_id`](crate::Parser::last_event_id) with the id last written and
+    /// write [`encode_id_only`](crate::encode_id_only) when they differ, as below. Retries
+    /// are not events either; forward them with [`encode_retry`](crate::encode_retry), and
+    /// comments (reported only with
+    /// [`ParserConfig::emit_comments`](crate::ParserConfig::emit_comments)) with
     /// [`encode_comment`](crate::encode_comment).
     ///
     /// # Errors
@@ -348,21 +358,40 @@ impl<'a> EventRef<'a> {
     /// # Example
     ///
     /// ```
-    /// use sse_proto::{Parser, StepRef};
+    /// use sse_proto::{encode_id_only, encode_retry, Parser, StepRef};
     ///
-    /// let mut upstream: &[u8] = b"id: 7\ndata: one\n\n: keep-alive\n\ndata: two\r\n\r\n";
+    /// let mut upstream: &[u8] =
+    ///     b"id: 7\ndata: one\n\n: keep-alive\n\nretry: 500\ndata: two\r\n\r\nid: 8\n\n";
     /// let mut parser = Parser::new();
     /// let mut downstream = Vec::new();
+    /// let mut forwarded_id = String::new(); // the receiver's last event ID
     /// loop {
-    ///     match parser.poll_ref(&mut upstream)? {
-    ///         StepRef::Event(event) => {
+    ///     match parser.poll_ref(&mut upstream) {
+    ///         Ok(StepRef::Event(event)) => {
     ///             event.encode(&mut downstream)?;
+    ///             if forwarded_id != event.last_event_id() {
+    ///                 forwarded_id.clear(); // reuses the allocation
+    ///                 forwarded_id.push_str(event.last_event_id());
+    ///             }
     ///         }
-    ///         StepRef::NeedData => break,
-    ///         _ => {}
+    ///         Ok(StepRef::Retry(delay)) => {
+    ///             encode_retry(delay, &mut downstream)?;
+    ///         }
+    ///         Ok(StepRef::NeedData) => break,
+    ///         Ok(_) => {}
+    ///         Err(dropped) => eprintln!("{dropped}"), // its id may still have changed
     ///     }
     /// }
-    /// assert_eq!(downstream, b"id: 7\ndata: one\n\nid: 7\ndata: two\n\n");
+    /// // The checkpoint `id: 8` changed the last event ID without an event.
+    /// if parser.last_event_id() != forwarded_id {
+    ///     encode_id_only(parser.last_event_id(), &mut downstream)?;
+    ///     forwarded_id.clear();
+    ///     forwarded_id.push_str(parser.last_event_id());
+    /// }
+    /// assert_eq!(
+    ///     downstream,
+    ///     b"id: 7\ndata: one\n\nretry: 500\n\nid: 7\ndata: two\n\nid: 8\n\n"
+    /// );
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn encode<B: bytes::BufMut + ?Sized>(&self, dst: &mut B) -> Result<usize, EncodeError> {

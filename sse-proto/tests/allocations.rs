@@ -5,9 +5,10 @@
 //! - the parser, fed 4 KiB chunks, makes no allocation per event in steady state on the
 //!   `tokens` and `large` corpora (its buffers are reused once the caller drops the events),
 //!   and never more than one per event on any corpus;
-//! - `encode` into a buffer with room allocates nothing;
-//! - `Frame::from_event` / `Frame::from_message` allocate exactly once, exactly
-//!   `encoded_len` bytes;
+//! - `encode` into a buffer with room allocates nothing, and neither does relaying lent
+//!   events (`poll_ref`, then `EventRef::encode`) into a reused buffer;
+//! - `Frame::from_event` / `Frame::from_event_ref` / `Frame::from_message` allocate exactly
+//!   once, exactly `encoded_len` bytes;
 //! - the keep-alive frame allocates nothing;
 //! - sharing one frame with 10,000 subscribers costs at most one more (small) allocation:
 //!   the `bytes` crate's shared header, made on the first clone.

@@ -532,6 +532,14 @@ fn a_lent_event_encodes_as_its_copy_and_a_full_buffer_is_left_untouched() {
     let mut slice = &mut exact[..];
     assert_eq!(event.encode(&mut slice), Ok(expected.len()));
     assert_eq!(exact, expected);
+
+    // Empty data, and data ending in an empty line.
+    let mut input: &[u8] = b"data\n\ndata: a\ndata\n\n";
+    let mut written = Vec::new();
+    while let StepRef::Event(event) = parser.poll_ref(&mut input).unwrap() {
+        event.encode(&mut written).unwrap();
+    }
+    assert_eq!(written, b"id: 4\ndata: \n\nid: 4\ndata: a\ndata: \n\n");
 }
 
 #[test]
