@@ -308,9 +308,7 @@ impl<'a> EventRef<'a> {
             id: self.id.map(Text::copy_from_str),
         }
     }
-}
 
-impl<'a> EventRef<'a> {
     /// The exact number of bytes [`encode`](Self::encode) writes: the same as
     /// [`encoded_len`](crate::encoded_len) of [`to_event`](Self::to_event), without the copy.
     ///
