@@ -165,13 +165,20 @@ fn run_with(
     (out, parser.last_event_id().to_string())
 }
 
-/// Like [`run`], but through the `feed` iterator.
-pub fn run_feed(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, String) {
+/// Like [`run`], but through the `feed` iterator: its owned steps (`next`), or, when `lent`,
+/// its lent ones (`next_ref`) turned into the owned ones.
+fn run_feed(config: &ParserConfig, chunks: &[&[u8]], lent: bool) -> (Vec<Outcome>, String) {
     let mut parser = Parser::with_config(config.clone());
     let mut out = Vec::new();
     for chunk in chunks {
         let mut steps = parser.feed(chunk);
-        for step in steps.by_ref() {
+        loop {
+            let step = if lent {
+                steps.next_ref().map(|step| step.map(|lent| lent.to_step()))
+            } else {
+                steps.next()
+            };
+            let Some(step) = step else { break };
             out.push(step.map(|s| naive::observe(&s).expect("a reportable step")));
         }
         assert!(steps.remaining().is_empty(), "feed stopped early");
@@ -180,20 +187,13 @@ pub fn run_feed(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, Strin
     (out, parser.last_event_id().to_string())
 }
 
-/// Like [`run_feed`], but each step lent by `Steps::next_ref` and turned into the owned one.
-pub fn run_feed_ref(config: &ParserConfig, chunks: &[&[u8]]) -> (Vec<Outcome>, String) {
-    let mut parser = Parser::with_config(config.clone());
-    let mut out = Vec::new();
-    for chunk in chunks {
-        let mut steps = parser.feed(chunk);
-        while let Some(step) = steps.next_ref() {
-            out.push(step.map(|s| naive::observe(&s.to_step()).expect("a reportable step")));
-        }
-        assert!(steps.remaining().is_empty(), "next_ref stopped early");
-    }
-    parser.finish();
-    (out, parser.last_event_id().to_string())
-}
+/// The drivers through `Parser::feed`, owned and lent.
+const FEED_DRIVERS: [(&str, Driver); 2] = [
+    ("feed()", |config, chunks| run_feed(config, chunks, false)),
+    ("feed().next_ref()", |config, chunks| {
+        run_feed(config, chunks, true)
+    }),
+];
 
 /// The chunkings every vector is run under, each with a name for failure messages: whole;
 /// one byte at a time; split at every point; split at every pair of points when the input
@@ -253,20 +253,14 @@ pub fn assert_all_chunkings_with(
             show(input)
         );
     }
-    let fed = run_feed(config, &[input]);
-    assert_eq!(
-        fed,
-        (whole.clone(), last_event_id.clone()),
-        "feed() on {}",
-        show(input)
-    );
-    let lent = run_feed_ref(config, &[input]);
-    assert_eq!(
-        lent,
-        (whole.clone(), last_event_id.clone()),
-        "feed().next_ref() on {}",
-        show(input)
-    );
+    for (entry, driver) in FEED_DRIVERS {
+        assert_eq!(
+            driver(config, &[input]),
+            (whole.clone(), last_event_id.clone()),
+            "{entry} on {}",
+            show(input)
+        );
+    }
     for chunks in chunkings(input) {
         let got = run(config, &chunks);
         assert_eq!(got.0, expected, "chunks {}", show_chunks(&chunks));
@@ -286,18 +280,13 @@ pub fn assert_all_chunkings_with(
         }
     }
     let bytes: Vec<&[u8]> = input.chunks(1).collect();
-    let fed = run_feed(config, &bytes);
-    assert_eq!(
-        fed,
-        (whole.clone(), last_event_id.clone()),
-        "feed() byte by byte"
-    );
-    let lent = run_feed_ref(config, &bytes);
-    assert_eq!(
-        lent,
-        (whole, last_event_id.clone()),
-        "feed().next_ref() byte by byte"
-    );
+    for (entry, driver) in FEED_DRIVERS {
+        assert_eq!(
+            driver(config, &bytes),
+            (whole.clone(), last_event_id.clone()),
+            "{entry} byte by byte"
+        );
+    }
     last_event_id
 }
 
