@@ -22,9 +22,11 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use sse_proto::Request;
+use std::collections::VecDeque;
 
-use crate::client::{Action, Core};
+use sse_proto::{Action, Client, ClientConfig, Request};
+
+use crate::client::Jitter;
 pub use crate::client::{Fatal, Incoming, Options};
 
 /// An `http://host[:port]/path` URL, split.
@@ -91,10 +93,20 @@ impl HttpUrl {
 pub struct EventSource {
     url: HttpUrl,
     options: Options,
-    core: Core,
+    client: Client,
+    jitter: Jitter,
+    queue: VecDeque<Incoming>,
+    /// The request to send once `poll` says how long to wait for its answer.
+    pending: Option<Request>,
     /// The socket (to set its read timeout) and the body being read.
     body: Option<(TcpStream, Body)>,
     buf: Vec<u8>,
+    sent_id: Option<String>,
+    detail: Option<String>,
+    /// When the transport reported that failure: the wait is reported from then.
+    lost_at: Option<Instant>,
+    failure: Option<Fatal>,
+    done: bool,
 }
 
 impl EventSource {
@@ -105,27 +117,47 @@ impl EventSource {
 
     /// A source for `url`.
     pub fn with_options(url: &str, options: Options) -> io::Result<Self> {
+        let (client, failure) = match options.client() {
+            Ok(client) => (client, None),
+            Err(fatal) => {
+                let mut client = Client::new(ClientConfig::default());
+                client.close();
+                (client, Some(fatal))
+            }
+        };
         Ok(EventSource {
             url: HttpUrl::parse(url)?,
-            core: Core::new(&options),
             options,
+            client,
+            jitter: Jitter::default(),
+            queue: VecDeque::new(),
+            pending: None,
             body: None,
             buf: vec![0; 16 * 1024],
+            sent_id: None,
+            detail: None,
+            lost_at: None,
+            failure,
+            done: false,
         })
     }
 
     /// The last event ID.
     pub fn last_event_id(&self) -> Option<&str> {
-        self.core.last_event_id()
+        Some(self.client.last_event_id()).filter(|id| !id.is_empty())
     }
 
     /// Closes the source for good.
     pub fn close(&mut self) {
-        self.core.close();
+        self.client.close();
+        self.queue.clear();
         self.body = None;
+        self.done = true;
     }
 
-    fn send(&mut self, request: Request) {
+    /// Connects, writes the request and reads the response head, waiting for the head no
+    /// longer than `deadline`; hands the head to the client.
+    fn send(&mut self, request: Request, deadline: Option<Instant>) {
         let result = (|| -> io::Result<(TcpStream, Head, Body)> {
             let addrs = (self.url.host.as_str(), self.url.port).to_socket_addrs()?;
             let mut last_error = io::Error::new(io::ErrorKind::NotFound, "no address");
@@ -141,7 +173,7 @@ impl EventSource {
             }
             let mut stream = stream.ok_or(last_error)?;
             stream.set_nodelay(true)?;
-            stream.set_read_timeout(self.options.read_idle)?;
+            stream.set_read_timeout(time_left(deadline))?;
             let mut head = format!(
                 "{} {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: sse-demo-blocking\r\n",
                 request.method(),
@@ -151,8 +183,12 @@ impl EventSource {
             for (name, value) in request.headers() {
                 head.push_str(&format!("{name}: {value}\r\n"));
             }
+            if !request.body().is_empty() || request.method() != "GET" {
+                head.push_str(&format!("Content-Length: {}\r\n", request.body().len()));
+            }
             head.push_str("\r\n");
             stream.write_all(head.as_bytes())?;
+            stream.write_all(request.body())?;
             let socket = stream.try_clone()?;
             let mut reader = BufReader::new(stream);
             let head = read_head(&mut reader)?;
@@ -168,24 +204,52 @@ impl EventSource {
         let now = Instant::now();
         match result {
             Ok((socket, head, body)) => {
-                let opened = self.core.handle_response(
+                let opened = self.client.handle_response(
                     now,
                     head.status,
                     head.content_type.as_deref(),
                     head.retry_after.as_deref(),
                 );
-                if opened {
+                if opened.is_ok() {
                     self.body = Some((socket, body));
                 }
             }
-            Err(error) => self.core.disconnect(now, error.to_string()),
+            Err(error) if is_timeout(&error) => sleep_until(deadline),
+            Err(error) => self.disconnect(now, Some(error.to_string())),
         }
     }
 
-    fn disconnect(&mut self, reason: String) {
+    fn disconnect(&mut self, now: Instant, detail: Option<String>) {
         self.body = None;
-        self.core.disconnect(Instant::now(), reason);
+        self.detail = detail;
+        self.lost_at = Some(now);
+        self.client.handle_disconnect(now);
     }
+}
+
+/// The socket read timeout that ends at `deadline` (`None`: block). Never zero, which
+/// `set_read_timeout` refuses.
+fn time_left(deadline: Option<Instant>) -> Option<Duration> {
+    deadline.map(|deadline| {
+        deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1))
+    })
+}
+
+/// After a socket read timed out: make sure the deadline has passed, so the next poll fires
+/// it (socket timeouts may end a hair early).
+fn sleep_until(deadline: Option<Instant>) {
+    if let Some(deadline) = deadline {
+        std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
+    }
+}
+
+fn is_timeout(error: &io::Error) -> bool {
+    matches!(
+        error.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 impl Iterator for EventSource {
@@ -193,47 +257,63 @@ impl Iterator for EventSource {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let Some((socket, body)) = self.body.as_mut() else {
-                match self.core.next_action(Instant::now()) {
-                    Action::Report(report) => return Some(report),
-                    Action::Send(request) => self.send(request),
-                    Action::Sleep(until) => {
-                        std::thread::sleep(until.saturating_duration_since(Instant::now()));
-                        self.core.handle_timeout(Instant::now());
-                    }
-                    Action::Done => return None,
-                }
-                continue;
-            };
-            if let Some(incoming) = self.core.pop() {
+            if let Some(incoming) = self.queue.pop_front() {
                 return Some(Ok(incoming));
             }
-            // The read timeout: block no longer than the client's deadline.
-            let wait = self.core.read_deadline().map(|deadline| {
-                deadline
-                    .saturating_duration_since(Instant::now())
-                    .max(Duration::from_millis(1))
-            });
-            if let Err(error) = socket.set_read_timeout(wait) {
-                self.disconnect(error.to_string());
-                continue;
+            if let Some(fatal) = self.failure.take() {
+                self.done = true;
+                return Some(Err(fatal));
             }
-            match body.read(&mut self.buf) {
-                Ok(0) => self.disconnect("the server ended the stream".to_owned()),
-                Ok(n) => self.core.handle_data(Instant::now(), &self.buf[..n]),
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                Err(error)
-                    if matches!(
-                        error.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    let idle = self.core.read_idle();
-                    if self.core.handle_read_timeout(Instant::now(), idle) {
-                        self.body = None;
+            if self.done {
+                return None;
+            }
+            let now = Instant::now();
+            match self.client.poll(now, self.jitter.next()) {
+                Action::Send(request) => {
+                    self.body = None;
+                    self.sent_id = request.last_event_id().map(str::to_owned);
+                    self.pending = Some(request);
+                }
+                Action::Signal(signal) => {
+                    let detail = self.detail.take();
+                    let at = self.lost_at.take().unwrap_or(now);
+                    if let Some(incoming) =
+                        Incoming::from_signal(signal, at, &mut self.sent_id, detail)
+                    {
+                        return Some(Ok(incoming));
                     }
                 }
-                Err(error) => self.disconnect(error.to_string()),
+                Action::AwaitResponse { deadline } => match self.pending.take() {
+                    Some(request) => self.send(request, deadline),
+                    // Timed out waiting for the head: the deadline fires at the next poll.
+                    None => sleep_until(deadline),
+                },
+                Action::ReadBody { deadline } => {
+                    let Some((socket, body)) = self.body.as_mut() else {
+                        self.client.restart(now);
+                        continue;
+                    };
+                    if let Err(error) = socket.set_read_timeout(time_left(deadline)) {
+                        self.disconnect(now, Some(error.to_string()));
+                        continue;
+                    }
+                    match body.read(&mut self.buf) {
+                        Ok(0) => self.disconnect(Instant::now(), None),
+                        Ok(n) => {
+                            let steps = self.client.feed(Instant::now(), &self.buf[..n]);
+                            self.queue.extend(steps.filter_map(Incoming::from_step));
+                        }
+                        Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                        Err(error) if is_timeout(&error) => sleep_until(deadline),
+                        Err(error) => self.disconnect(Instant::now(), Some(error.to_string())),
+                    }
+                }
+                Action::Wait { until } => sleep_until(Some(until)),
+                Action::Closed(reason) => {
+                    self.body = None;
+                    self.failure = Fatal::of(&reason);
+                    self.done = true;
+                }
             }
         }
     }

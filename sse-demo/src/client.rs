@@ -4,7 +4,8 @@
 //!
 //! The rules (request headers, response checks, the last event ID, reconnection times,
 //! backoff, the read timeout) all live in [`sse_proto::Client`]; this file only moves bytes
-//! and sleeps. [`Core`] is the part the blocking client shares.
+//! and sleeps, in one `match` over [`sse_proto::Action`]. The blocking client has the same
+//! loop.
 //!
 //! ```no_run
 //! # async fn run() {
@@ -26,8 +27,8 @@ use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
 use sse_proto::{
-    Backoff, Client, ClientConfig, CloseReason, Event, OpenError, ParseError, ReadyState, Request,
-    Step, Utf8Bytes,
+    Action, Backoff, Client, ClientConfig, CloseReason, Event, OpenError, ParseError, ReadyState,
+    Request, Signal, Step, Utf8Bytes,
 };
 
 /// How the client behaves.
@@ -129,164 +130,29 @@ impl std::fmt::Display for Fatal {
 
 impl std::error::Error for Fatal {}
 
-/// What to do next when no response body is being read.
-#[derive(Debug)]
-pub(crate) enum Action {
-    /// Report this.
-    Report(Result<Incoming, Fatal>),
-    /// Send this request now.
-    Send(Request),
-    /// Sleep until then, then ask again.
-    Sleep(Instant),
-    /// Closed: stop.
-    Done,
-}
-
-/// What the async and the blocking client share: [`sse_proto::Client`] and the reports it
-/// produces, waiting to be handed out.
-#[derive(Debug)]
-pub(crate) struct Core {
-    client: Client,
-    queue: VecDeque<Incoming>,
-    /// The `Last-Event-ID` of the request in flight.
-    sent_id: Option<String>,
-    /// Whether the reason for closing has been reported.
-    close_reported: bool,
-    /// An error of ours that closed the source, to report.
-    failure: Option<Fatal>,
-    random: std::collections::hash_map::RandomState,
-    attempts: u64,
-}
-
-impl Core {
-    pub(crate) fn new(options: &Options) -> Self {
+impl Options {
+    /// The [`sse_proto::Client`] these options describe.
+    pub(crate) fn client(&self) -> Result<Client, Fatal> {
         let mut config = ClientConfig::default();
-        config.reconnection_time = options.default_retry;
-        config.read_timeout = options.read_idle;
-        config.backoff = options.backoff;
-        config.max_attempts = options.max_attempts;
-        config.parser.emit_comments = options.comments;
-        let mut core = Core {
-            client: Client::new(config),
-            queue: VecDeque::new(),
-            sent_id: None,
-            close_reported: false,
-            failure: None,
-            random: Default::default(),
-            attempts: 0,
-        };
-        if let Some(id) = &options.last_event_id {
-            if let Err(error) = core.client.set_last_event_id(id) {
-                core.fail(Fatal::Request(format!("last event id {id:?}: {error}")));
-            }
+        config.reconnection_time = self.default_retry;
+        config.read_timeout = self.read_idle;
+        config.backoff = self.backoff;
+        config.max_attempts = self.max_attempts;
+        config.parser.emit_comments = self.comments;
+        let mut client = Client::new(config);
+        if let Some(id) = &self.last_event_id {
+            client
+                .set_last_event_id(id)
+                .map_err(|error| Fatal::Request(format!("last event id {id:?}: {error}")))?;
         }
-        core
+        Ok(client)
     }
+}
 
-    /// A report waiting to be handed out.
-    pub(crate) fn pop(&mut self) -> Option<Incoming> {
-        self.queue.pop_front()
-    }
-
-    /// With no body to read: what to do.
-    pub(crate) fn next_action(&mut self, now: Instant) -> Action {
-        if let Some(incoming) = self.queue.pop_front() {
-            return Action::Report(Ok(incoming));
-        }
-        if let Some(fatal) = self.failure.take() {
-            return Action::Report(Err(fatal));
-        }
-        let random = self.random();
-        if let Some(request) = self.client.poll_request(now, random) {
-            self.sent_id = request.last_event_id().map(str::to_owned);
-            return Action::Send(request);
-        }
-        match self.client.poll_timeout() {
-            Some(deadline) => Action::Sleep(deadline),
-            None => match self.take_close_reason() {
-                Some(fatal) => Action::Report(Err(fatal)),
-                None => Action::Done,
-            },
-        }
-    }
-
-    /// After a sleep: let the deadline fire.
-    pub(crate) fn handle_timeout(&mut self, now: Instant) {
-        self.client.handle_timeout(now);
-    }
-
-    /// The response head: `true` when the stream is open (read the body), `false` when the
-    /// response must be dropped ([`next_action`](Self::next_action) then reports why, or
-    /// schedules the next attempt).
-    pub(crate) fn handle_response(
-        &mut self,
-        now: Instant,
-        status: u16,
-        content_type: Option<&[u8]>,
-        retry_after: Option<&[u8]>,
-    ) -> bool {
-        match self
-            .client
-            .handle_response(now, status, content_type, retry_after)
-        {
-            Ok(()) => {
-                self.queue.push_back(Incoming::Open {
-                    last_event_id: self.sent_id.take(),
-                });
-                true
-            }
-            Err(error) => {
-                if self.client.ready_state() == ReadyState::Connecting {
-                    // Retrying a 429 / 5xx (opt-in): report it like a disconnect.
-                    self.report_wait(now, error.to_string());
-                }
-                false
-            }
-        }
-    }
-
-    pub(crate) fn handle_data(&mut self, now: Instant, bytes: &[u8]) {
-        let steps = self.client.feed(now, bytes);
-        self.queue.extend(steps.filter_map(Incoming::from_step));
-    }
-
-    /// While reading a body: when the read timeout fires, if it is set.
-    pub(crate) fn read_deadline(&self) -> Option<Instant> {
-        self.client.poll_timeout()
-    }
-
-    /// The read deadline passed: `true` when the connection is now taken for dead (drop the
-    /// body).
-    pub(crate) fn handle_read_timeout(&mut self, now: Instant, idle: Duration) -> bool {
-        self.client.handle_timeout(now);
-        if self.client.ready_state() == ReadyState::Open {
-            return false;
-        }
-        self.report_wait(now, format!("nothing received for {idle:?}"));
-        true
-    }
-
-    /// The request failed, or the body ended or failed.
-    pub(crate) fn disconnect(&mut self, now: Instant, reason: String) {
-        self.client.handle_disconnect(now);
-        self.report_wait(now, reason);
-    }
-
-    fn report_wait(&mut self, now: Instant, reason: String) {
-        if let Some(at) = self.client.reconnect_at() {
-            self.queue.push_back(Incoming::Reconnecting {
-                reason,
-                after: at.saturating_duration_since(now),
-            });
-        }
-    }
-
-    fn take_close_reason(&mut self) -> Option<Fatal> {
-        if self.close_reported {
-            return None;
-        }
-        self.close_reported = true;
-        match self.client.close_reason()? {
+impl Fatal {
+    /// What a closed client reports, once: nothing when the caller closed it.
+    pub(crate) fn of(reason: &CloseReason) -> Option<Self> {
+        match reason {
             CloseReason::Failed(error) => Some(Fatal::Open(error.clone())),
             CloseReason::GaveUp { attempts } => Some(Fatal::GaveUp {
                 attempts: *attempts,
@@ -294,38 +160,51 @@ impl Core {
             _ => None,
         }
     }
+}
 
-    /// Closes for good, by the caller's wish: nothing more is reported.
-    pub(crate) fn close(&mut self) {
-        self.client.close();
-        self.queue.clear();
-        self.close_reported = true;
+impl Incoming {
+    /// What a signal is reported as: `open` with the id the request sent, `error` with its
+    /// cause (and `detail`, the transport's words) and the wait from `at`, when it happened,
+    /// when the client reconnects. An `error`
+    /// that closes the client is reported by the [`Fatal`] that follows instead.
+    pub(crate) fn from_signal(
+        signal: Signal,
+        at: Instant,
+        sent_id: &mut Option<String>,
+        detail: Option<String>,
+    ) -> Option<Self> {
+        match signal {
+            Signal::Open => Some(Incoming::Open {
+                last_event_id: sent_id.take(),
+            }),
+            Signal::Error {
+                cause,
+                reconnect_at: Some(reconnect_at),
+            } => Some(Incoming::Reconnecting {
+                reason: match detail {
+                    Some(detail) => format!("{cause}: {detail}"),
+                    None => cause.to_string(),
+                },
+                after: reconnect_at.saturating_duration_since(at),
+            }),
+            _ => None,
+        }
     }
+}
 
-    /// Closes for good because of an error of ours, reported next.
-    pub(crate) fn fail(&mut self, fatal: Fatal) {
-        self.close();
-        self.failure = Some(fatal);
-    }
+/// Random numbers for the backoff's jitter: std's per-process hash keys mixed with a
+/// counter (no RNG crate needed for this).
+#[derive(Debug, Default)]
+pub(crate) struct Jitter {
+    keys: std::collections::hash_map::RandomState,
+    count: u64,
+}
 
-    pub(crate) fn last_event_id(&self) -> Option<&str> {
-        Some(self.client.last_event_id()).filter(|id| !id.is_empty())
-    }
-
-    pub(crate) fn ready_state(&self) -> ReadyState {
-        self.client.ready_state()
-    }
-
-    pub(crate) fn read_idle(&self) -> Duration {
-        self.client.config().read_timeout.unwrap_or_default()
-    }
-
-    /// A random number for the backoff's jitter (std's per-process hash keys, mixed with a
-    /// counter: no RNG crate needed for this).
-    fn random(&mut self) -> u32 {
-        self.attempts += 1;
-        let mut hasher = self.random.build_hasher();
-        hasher.write_u64(self.attempts);
+impl Jitter {
+    pub(crate) fn next(&mut self) -> u32 {
+        self.count += 1;
+        let mut hasher = self.keys.build_hasher();
+        hasher.write_u64(self.count);
         hasher.finish() as u32
     }
 }
@@ -334,8 +213,22 @@ impl Core {
 pub struct EventSource {
     url: String,
     http: reqwest::Client,
-    core: Core,
+    client: Client,
+    jitter: Jitter,
+    /// Parsed but not yet handed out.
+    queue: VecDeque<Incoming>,
+    /// The request to send once `poll` says how long to wait for its answer.
+    pending: Option<Request>,
     response: Option<reqwest::Response>,
+    /// The `Last-Event-ID` of the request in flight, for [`Incoming::Open`].
+    sent_id: Option<String>,
+    /// The transport's words for the last failure, for [`Incoming::Reconnecting`].
+    detail: Option<String>,
+    /// When the transport reported that failure: the wait is reported from then.
+    lost_at: Option<Instant>,
+    /// An error of ours to report, then stop; or the close reason reported already.
+    failure: Option<Fatal>,
+    done: bool,
 }
 
 impl EventSource {
@@ -354,100 +247,175 @@ impl EventSource {
     /// A source sharing an HTTP client (many sources, one connection pool). The client must
     /// have no total timeout.
     pub fn with_client(url: impl Into<String>, options: Options, http: reqwest::Client) -> Self {
+        let (client, failure) = match options.client() {
+            Ok(client) => (client, None),
+            Err(fatal) => {
+                let mut client = Client::new(ClientConfig::default());
+                client.close();
+                (client, Some(fatal))
+            }
+        };
         EventSource {
             url: url.into(),
             http,
-            core: Core::new(&options),
+            client,
+            jitter: Jitter::default(),
+            queue: VecDeque::new(),
+            pending: None,
             response: None,
+            sent_id: None,
+            detail: None,
+            lost_at: None,
+            failure,
+            done: false,
         }
     }
 
     /// The ready state.
     pub fn ready_state(&self) -> ReadyState {
-        self.core.ready_state()
+        self.client.ready_state()
     }
 
     /// The last event ID: what a reconnection sends, and what to save to resume after a
     /// restart.
     pub fn last_event_id(&self) -> Option<&str> {
-        self.core.last_event_id()
+        Some(self.client.last_event_id()).filter(|id| !id.is_empty())
     }
 
     /// Closes the source for good; [`next`](Self::next) then returns `None`.
     pub fn close(&mut self) {
-        self.core.close();
+        self.client.close();
+        self.queue.clear();
         self.response = None;
+        self.done = true;
     }
 
     /// The next thing that happens; `None` once the source is closed.
     pub async fn next(&mut self) -> Option<Result<Incoming, Fatal>> {
         loop {
-            let Some(response) = self.response.as_mut() else {
-                match self.core.next_action(Instant::now()) {
-                    Action::Report(report) => return Some(report),
-                    Action::Send(request) => self.send(request).await,
-                    Action::Sleep(until) => {
-                        tokio::time::sleep_until(until.into()).await;
-                        self.core.handle_timeout(Instant::now());
-                    }
-                    Action::Done => return None,
-                }
-                continue;
-            };
-            if let Some(incoming) = self.core.pop() {
+            if let Some(incoming) = self.queue.pop_front() {
                 return Some(Ok(incoming));
             }
-            let chunk = match self.core.read_deadline() {
-                Some(deadline) => {
-                    tokio::select! {
-                        chunk = response.chunk() => chunk,
-                        _ = tokio::time::sleep_until(deadline.into()) => {
-                            let idle = self.core.read_idle();
-                            if self.core.handle_read_timeout(Instant::now(), idle) {
-                                self.response = None;
-                            }
-                            continue;
-                        }
+            if let Some(fatal) = self.failure.take() {
+                self.done = true;
+                return Some(Err(fatal));
+            }
+            if self.done {
+                return None;
+            }
+            let now = Instant::now();
+            match self.client.poll(now, self.jitter.next()) {
+                Action::Send(request) => {
+                    self.response = None;
+                    self.sent_id = request.last_event_id().map(str::to_owned);
+                    self.pending = Some(request);
+                }
+                Action::Signal(signal) => {
+                    let detail = self.detail.take();
+                    let at = self.lost_at.take().unwrap_or(now);
+                    if let Some(incoming) =
+                        Incoming::from_signal(signal, at, &mut self.sent_id, detail)
+                    {
+                        return Some(Ok(incoming));
                     }
                 }
-                None => response.chunk().await,
-            };
-            let now = Instant::now();
-            match chunk {
-                Ok(Some(bytes)) => self.core.handle_data(now, &bytes),
-                Ok(None) => self.disconnect(now, "the server ended the stream".to_owned()),
-                Err(error) => self.disconnect(now, error_chain(&error)),
+                Action::AwaitResponse { deadline } => {
+                    let Some(request) = self.pending.take() else {
+                        // Lost (the future was dropped mid-request): the caller's restart.
+                        self.client.restart(now);
+                        continue;
+                    };
+                    let send = self.send(request);
+                    match deadline {
+                        Some(deadline) => {
+                            tokio::select! {
+                                () = send => {}
+                                () = tokio::time::sleep_until(deadline.into()) => {}
+                            }
+                        }
+                        None => send.await,
+                    }
+                }
+                Action::ReadBody { deadline } => {
+                    let Some(response) = self.response.as_mut() else {
+                        self.client.restart(now);
+                        continue;
+                    };
+                    let chunk = match deadline {
+                        Some(deadline) => tokio::select! {
+                            chunk = response.chunk() => chunk,
+                            () = tokio::time::sleep_until(deadline.into()) => continue,
+                        },
+                        None => response.chunk().await,
+                    };
+                    let now = Instant::now();
+                    match chunk {
+                        Ok(Some(bytes)) => {
+                            let steps = self.client.feed(now, &bytes);
+                            self.queue.extend(steps.filter_map(Incoming::from_step));
+                        }
+                        Ok(None) => self.disconnect(now, None),
+                        Err(error) => self.disconnect(now, Some(error_chain(&error))),
+                    }
+                }
+                Action::Wait { until } => tokio::time::sleep_until(until.into()).await,
+                Action::Closed(reason) => {
+                    self.response = None;
+                    self.failure = Fatal::of(&reason);
+                    self.done = true;
+                }
             }
         }
     }
 
+    /// Sends the request and hands its response head to the client.
     async fn send(&mut self, request: Request) {
-        let mut builder = self.http.get(&self.url);
+        let method = reqwest::Method::from_bytes(request.method().as_bytes())
+            .expect("sse_proto checks that the method is a token");
+        let mut builder = self
+            .http
+            .request(method, &self.url)
+            .body(request.body().clone());
         for (name, value) in request.headers() {
-            builder = builder.header(name, value);
+            // From bytes: an id may hold UTF-8 beyond ASCII, which `from_str` refuses.
+            match reqwest::header::HeaderValue::from_bytes(value.as_bytes()) {
+                Ok(value) => builder = builder.header(name, value),
+                Err(error) => {
+                    return self.fail(Fatal::Request(format!("header {name}: {error}")));
+                }
+            }
         }
         let response = match builder.send().await {
             Ok(response) => response,
             Err(error) if error.is_builder() => {
-                return self.core.fail(Fatal::Request(error_chain(&error)));
+                return self.fail(Fatal::Request(error_chain(&error)));
             }
-            Err(error) => return self.disconnect(Instant::now(), error_chain(&error)),
+            Err(error) => return self.disconnect(Instant::now(), Some(error_chain(&error))),
         };
         let header = |name| response.headers().get(name).map(|v| v.as_bytes());
-        let opened = self.core.handle_response(
+        let opened = self.client.handle_response(
             Instant::now(),
             response.status().as_u16(),
             header(reqwest::header::CONTENT_TYPE),
             header(reqwest::header::RETRY_AFTER),
         );
-        if opened {
+        if opened.is_ok() {
             self.response = Some(response);
         }
     }
 
-    fn disconnect(&mut self, now: Instant, reason: String) {
+    fn disconnect(&mut self, now: Instant, detail: Option<String>) {
         self.response = None;
-        self.core.disconnect(now, reason);
+        self.detail = detail;
+        self.lost_at = Some(now);
+        self.client.handle_disconnect(now);
+    }
+
+    /// Closes for good because of an error of ours, reported next.
+    fn fail(&mut self, fatal: Fatal) {
+        self.close();
+        self.done = false;
+        self.failure = Some(fatal);
     }
 }
 

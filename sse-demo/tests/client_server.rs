@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use sse_demo::client::{EventSource, Incoming, Options};
 use sse_demo::script::{self, Seen};
 use sse_demo::server::Config;
+use sse_proto::ErrorCause;
 
 mod common;
 use common::start;
@@ -214,7 +215,7 @@ async fn shutdown_ends_every_stream() {
         })
         .await
         .expect("the stream ends");
-        assert_eq!(reason, "the server ended the stream");
+        assert_eq!(reason, ErrorCause::BodyEnded.to_string());
         source.close();
     }
     shutting_down.await.unwrap();

@@ -1,6 +1,7 @@
 //! Errors, split by culprit: [`ParseError`] is the peer's (the bytes received),
 //! [`EncodeError`] is the caller's (the values it asked to send), [`OpenError`] is the HTTP
-//! response's, [`LastEventIdError`] the request header's.
+//! response's, [`LastEventIdError`] the request header's, [`RequestError`] the request the
+//! caller asked a [`Client`](crate::Client) to send.
 
 /// The peer sent more than a configured limit allows.
 ///
@@ -209,4 +210,52 @@ impl core::fmt::Display for ShowContentType<'_> {
             None => f.write_str("no content type"),
         }
     }
+}
+
+/// The caller asked for a request no HTTP library would send as meant: refused when it is
+/// set ([`Client::set_method`](crate::Client::set_method),
+/// [`Client::set_header`](crate::Client::set_header)), before it can reach an HTTP library
+/// that would panic on it, refuse it, or split it into two headers.
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::{Client, RequestError};
+///
+/// let mut client = Client::new(Default::default());
+/// let err = client.set_header("x-id", "a\nb").unwrap_err();
+/// assert_eq!(err, RequestError::InvalidHeaderValue { name: "x-id".into(), byte: b'\n', position: 1 });
+/// assert_eq!(err.to_string(), "the value of header x-id has byte 0x0a at 1, which HTTP does not allow there");
+/// ```
+#[cfg(feature = "std")]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RequestError {
+    /// The method is not an HTTP token (RFC 9110 section 9.1).
+    #[error("the method {method:?} is not an HTTP token")]
+    InvalidMethod {
+        /// The method given.
+        method: alloc::string::String,
+    },
+    /// The header name is not an HTTP token (RFC 9110 section 5.1).
+    #[error("the header name {name:?} is not an HTTP token")]
+    InvalidHeaderName {
+        /// The name given.
+        name: alloc::string::String,
+    },
+    /// The header value holds a control character other than tab, or DEL (RFC 9110
+    /// section 5.5).
+    #[error("the value of header {name} has byte 0x{byte:02x} at {position}, which HTTP does not allow there")]
+    InvalidHeaderValue {
+        /// The header's name, in lower case.
+        name: alloc::string::String,
+        /// The byte refused.
+        byte: u8,
+        /// Its position in the value.
+        position: usize,
+    },
+    /// `Last-Event-ID` is the client's state: set it with
+    /// [`Client::set_last_event_id`](crate::Client::set_last_event_id).
+    #[error("last-event-id is the client's: set it with Client::set_last_event_id")]
+    LastEventIdHeader,
 }

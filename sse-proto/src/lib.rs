@@ -168,8 +168,13 @@ mod utf8;
 mod utf8_simd;
 
 #[cfg(feature = "std")]
-pub use client::{Backoff, Client, ClientConfig, ClientSteps, CloseReason, ReadyState, Request};
+pub use client::{
+    check_header_value, Action, Backoff, Client, ClientConfig, ClientSteps, CloseReason,
+    ErrorCause, ReadyState, Request, Signal,
+};
 pub use encoder::{encode, encode_comment, encode_id_only, encode_retry, encoded_len, Message};
+#[cfg(feature = "std")]
+pub use error::RequestError;
 pub use error::{EncodeError, Field, LastEventIdError, OpenError, ParseError};
 pub use event::{Event, EventBuilder, EventRef};
 pub use frame::{Frame, KeepAlivePing};

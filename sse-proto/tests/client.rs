@@ -1,4 +1,4 @@
-//! The client connection rules (SPEC.md section 4) as scripted timelines on a fake clock,
+//! The client connection rules (HTML's "the EventSource interface") as scripted timelines on a fake clock,
 //! the bugs of other clients we must not have, and a property test that drives the client
 //! with arbitrary operations next to a model (tests/common/client_ops.rs).
 
@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use sse_proto::{
-    Backoff, Client, ClientConfig, CloseReason, EncodeError, Field, OpenError, Parser, ReadyState,
-    Request, Step,
+    Action, Backoff, Client, ClientConfig, CloseReason, EncodeError, ErrorCause, Field, OpenError,
+    Parser, ReadyState, Request, RequestError, Signal, Step,
 };
 
 const EVENT_STREAM: Option<&[u8]> = Some(b"text/event-stream");
@@ -42,6 +42,10 @@ struct Sim {
     start: Instant,
     now: Instant,
     random: u32,
+    /// Every signal handed out, with the time since the start.
+    signals: Vec<(Duration, Signal)>,
+    /// A request handed out while collecting signals, for the next `poll_request`.
+    stashed: Option<Request>,
 }
 
 impl Sim {
@@ -52,7 +56,37 @@ impl Sim {
             start,
             now: start,
             random: 0,
+            signals: Vec::new(),
+            stashed: None,
         }
+    }
+
+    /// Polls until the answer is not a signal (recorded); returns the request if one is
+    /// handed out.
+    fn poll_request(&mut self, random: u32) -> Option<Request> {
+        if let Some(request) = self.stashed.take() {
+            return Some(request);
+        }
+        loop {
+            match self.client.poll(self.now, random) {
+                Action::Signal(signal) => self.signals.push((self.at(), signal)),
+                Action::Send(request) => return Some(request),
+                _ => return None,
+            }
+        }
+    }
+
+    /// The signals handed out so far, and those still pending, in order. A request due
+    /// after them is kept for the next `poll_request`.
+    fn take_signals(&mut self) -> Vec<Signal> {
+        while self.stashed.is_none() {
+            match self.client.poll(self.now, self.random) {
+                Action::Signal(signal) => self.signals.push((self.at(), signal)),
+                Action::Send(request) => self.stashed = Some(request),
+                _ => break,
+            }
+        }
+        self.signals.drain(..).map(|(_, signal)| signal).collect()
     }
 
     fn default() -> Self {
@@ -81,14 +115,13 @@ impl Sim {
     /// Returns it with the time waited.
     fn request(&mut self) -> (Sent, Duration) {
         let before = self.now;
-        if let Some(request) = self.client.poll_request(self.now, self.random) {
+        if let Some(request) = self.poll_request(self.random) {
             return (Sent(request), Duration::ZERO);
         }
         assert_eq!(self.client.ready_state(), ReadyState::Connecting);
         self.sleep_to_deadline();
         let request = self
-            .client
-            .poll_request(self.now, self.random)
+            .poll_request(self.random)
             .expect("a request is due at the end of the wait");
         (Sent(request), self.now - before)
     }
@@ -140,7 +173,7 @@ impl Sim {
         for _ in 0..3 {
             self.advance(Client::MAX_WAIT);
             self.client.handle_timeout(self.now);
-            assert!(self.client.poll_request(self.now, 0).is_none());
+            assert!(self.poll_request(0).is_none());
         }
         assert_eq!(self.client.ready_state(), ReadyState::Closed);
     }
@@ -171,16 +204,18 @@ fn first_request_is_due_at_once_without_last_event_id() {
     let (request, waited) = sim.request();
     assert_eq!(waited, Duration::ZERO);
     assert_eq!(request.method(), "GET");
+    assert!(request.body().is_empty());
     assert_eq!(request.last_event_id(), None);
     assert_eq!(
         request.headers().collect::<Vec<_>>(),
         [
             ("accept", "text/event-stream"),
-            ("cache-control", "no-store")
+            ("cache-control", "no-cache"),
+            ("pragma", "no-cache"),
         ]
     );
     // In flight: no second request.
-    assert!(sim.client.poll_request(sim.now, 0).is_none());
+    assert!(sim.poll_request(0).is_none());
 }
 
 #[test]
@@ -192,7 +227,8 @@ fn request_carries_last_event_id_header_when_not_empty() {
         request.headers().collect::<Vec<_>>(),
         [
             ("accept", "text/event-stream"),
-            ("cache-control", "no-store"),
+            ("cache-control", "no-cache"),
+            ("pragma", "no-cache"),
             ("last-event-id", "42")
         ]
     );
@@ -446,9 +482,9 @@ fn no_request_before_the_wait_is_over() {
     sim.request();
     sim.disconnect();
     sim.advance(ms(2999));
-    assert!(sim.client.poll_request(sim.now, 0).is_none());
+    assert!(sim.poll_request(0).is_none());
     sim.advance(ms(1));
-    assert!(sim.client.poll_request(sim.now, 0).is_some());
+    assert!(sim.poll_request(0).is_some());
 }
 
 #[test]
@@ -524,7 +560,7 @@ fn retry_zero_reconnects_at_once() {
     let mut sim = Sim::default();
     sim.session(b"retry: 0\n\n");
     assert_eq!(sim.client.poll_timeout(), Some(sim.now));
-    assert!(sim.client.poll_request(sim.now, 0).is_some());
+    assert!(sim.poll_request(0).is_some());
 }
 
 #[test]
@@ -830,13 +866,10 @@ fn seed_refuses_ids_no_server_could_send() {
     assert_eq!(client.last_event_id(), "");
     client.set_last_event_id("x").unwrap();
     client.set_last_event_id("").unwrap(); // clears
-    assert_eq!(
-        client
-            .poll_request(Instant::now(), 0)
-            .unwrap()
-            .last_event_id(),
-        None
-    );
+    let Action::Send(request) = client.poll(Instant::now(), 0) else {
+        panic!("the first request is due at once")
+    };
+    assert_eq!(request.last_event_id(), None);
 }
 
 #[test]
@@ -922,7 +955,8 @@ fn early_and_repeated_timeouts_do_nothing() {
     sim.client.handle_timeout(until);
     sim.client.handle_timeout(until);
     assert_eq!(sim.client.reconnect_at(), None);
-    assert!(sim.client.poll_request(until, 0).is_some());
+    sim.now = until;
+    assert!(sim.poll_request(0).is_some());
 }
 
 #[test]
@@ -953,6 +987,629 @@ fn late_data_counts_before_an_unchecked_deadline() {
     assert_eq!(sim.body(b"data: x\n\n").len(), 1);
     assert_eq!(sim.client.ready_state(), ReadyState::Open);
     assert_eq!(sim.client.poll_timeout(), Some(sim.now + secs(10)));
+}
+
+// ---- The request: headers by rule, any method, body and caller headers --------------------
+
+fn headers_of(request: &Request) -> Vec<(String, String)> {
+    request
+        .headers()
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
+}
+
+fn header<'r>(request: &'r Request, name: &str) -> Vec<&'r str> {
+    request
+        .headers()
+        .filter(|(n, _)| *n == name)
+        .map(|(_, value)| value)
+        .collect()
+}
+
+/// HTML, EventSource constructor: "Set request's header list's `Accept` to
+/// `text/event-stream`".
+#[test]
+fn rule_request_accept_is_text_event_stream() {
+    let mut sim = Sim::default();
+    let (request, _) = sim.request();
+    assert_eq!(header(&request, "accept"), ["text/event-stream"]);
+}
+
+/// HTML gives the request the cache mode "no-store"; Fetch's HTTP-network-or-cache fetch
+/// writes that mode as `Cache-Control: no-cache` and `Pragma: no-cache` (a request's
+/// `no-store` would not stop a cache from answering with a stored response, RFC 9111
+/// section 5.2.1.5).
+#[test]
+fn rule_request_cache_mode_no_store_is_sent_as_no_cache_and_pragma() {
+    let mut sim = Sim::default();
+    let (request, _) = sim.request();
+    assert_eq!(header(&request, "cache-control"), ["no-cache"]);
+    assert_eq!(header(&request, "pragma"), ["no-cache"]);
+}
+
+/// Fetch appends its cache headers only "if httpRequest's header list does not contain"
+/// them; a caller's `accept` (MCP asks for two types) replaces the default the same way.
+#[test]
+fn rule_request_caller_header_replaces_the_default_of_the_same_name() {
+    let mut sim = Sim::default();
+    sim.client
+        .set_header("Accept", "application/json, text/event-stream")
+        .unwrap();
+    sim.client.set_header("CACHE-CONTROL", "max-age=0").unwrap();
+    let (request, _) = sim.request();
+    assert_eq!(
+        headers_of(&request),
+        [
+            ("pragma".to_owned(), "no-cache".to_owned()),
+            (
+                "accept".into(),
+                "application/json, text/event-stream".into()
+            ),
+            ("cache-control".into(), "max-age=0".into()),
+        ]
+    );
+    // Removing it brings the default back.
+    assert!(sim.client.remove_header("accept"));
+    sim.client.handle_disconnect(sim.now);
+    let (request, _) = sim.request();
+    assert_eq!(header(&request, "accept"), ["text/event-stream"]);
+}
+
+/// HTML, reestablish the connection: "If the EventSource object's last event ID string is
+/// not the empty string, set `Last-Event-ID` to the last event ID string, encoded as UTF-8."
+#[test]
+fn rule_request_last_event_id_is_the_last_event_id_string_as_utf8() {
+    let mut sim = Sim::default();
+    sim.session("id: ünï-7\ndata: x\n\n".as_bytes());
+    let (request, _) = sim.request();
+    assert_eq!(header(&request, "last-event-id"), ["ünï-7"]);
+    assert_eq!(
+        header(&request, "last-event-id")[0].as_bytes(),
+        "ünï-7".as_bytes()
+    );
+}
+
+/// The last event ID is the client's state: a caller header of that name would freeze it.
+#[test]
+fn rule_request_last_event_id_cannot_be_set_as_a_header() {
+    let mut client = Client::new(ClientConfig::default());
+    for name in ["last-event-id", "Last-Event-ID", "LAST-EVENT-ID"] {
+        assert_eq!(
+            client.set_header(name, "5"),
+            Err(RequestError::LastEventIdHeader)
+        );
+    }
+    let Action::Send(request) = client.poll(Instant::now(), 0) else {
+        panic!("due at once")
+    };
+    assert!(header(&request, "last-event-id").is_empty());
+}
+
+/// Fetch sets header values normalized (no leading or trailing HTTP whitespace); a server's
+/// HTTP parser strips them too, so the id is sent as the server will read it.
+#[test]
+fn rule_request_last_event_id_is_sent_without_surrounding_whitespace() {
+    let mut sim = Sim::default();
+    sim.client.set_last_event_id(" \t42 ").unwrap();
+    let (request, _) = sim.request();
+    assert_eq!(request.last_event_id(), Some("42"));
+    sim.client.handle_disconnect(sim.now);
+    sim.client.set_last_event_id(" \t ").unwrap();
+    let (request, _) = sim.request();
+    assert_eq!(request.last_event_id(), None);
+    assert_eq!(request.withheld_last_event_id(), None);
+}
+
+/// An `id:` may carry control characters (only NUL, CR and LF are refused), which strict
+/// HTTP libraries refuse in a header: the request leaves the header out and says so, instead
+/// of failing every attempt.
+#[test]
+fn id_with_control_characters_is_withheld_not_sent() {
+    let mut sim = Sim::default();
+    sim.session(b"id: tab\there\ndata: x\n\n");
+    let (request, _) = sim.request();
+    assert_eq!(request.last_event_id(), Some("tab\there")); // tab is allowed
+    sim.client.handle_disconnect(sim.now);
+    sim.client.set_last_event_id("").unwrap();
+    for id in ["bell\u{7}", "esc\u{1b}[0m", "del\u{7f}", "\u{1}"] {
+        let mut sim = Sim::default();
+        sim.session(format!("id: {id}\ndata: x\n\n").as_bytes());
+        assert_eq!(sim.client.last_event_id(), id, "the client keeps it");
+        let (request, _) = sim.request();
+        assert_eq!(request.last_event_id(), None, "{id:?}");
+        assert_eq!(request.withheld_last_event_id(), Some(id));
+        assert!(header(&request, "last-event-id").is_empty());
+        assert!(request
+            .headers()
+            .all(|(_, value)| sse_proto::check_header_value(value.as_bytes()).is_ok()));
+    }
+}
+
+#[test]
+fn header_names_must_be_tokens_and_values_free_of_controls() {
+    let mut client = Client::new(ClientConfig::default());
+    for name in ["", "bad name", "x:y", "ünï", "a\nb", "(x)"] {
+        assert_eq!(
+            client.set_header(name, "v"),
+            Err(RequestError::InvalidHeaderName { name: name.into() }),
+            "{name:?}"
+        );
+    }
+    for (value, byte, position) in [
+        ("a\r\nx-evil: 1", b'\r', 1),
+        ("\n", b'\n', 0),
+        ("nul\0", 0, 3),
+        ("del\x7f", 0x7f, 3),
+    ] {
+        assert_eq!(
+            client.set_header("X-Token", value),
+            Err(RequestError::InvalidHeaderValue {
+                name: "x-token".into(),
+                byte,
+                position
+            })
+        );
+    }
+    // Tabs, spaces and UTF-8 beyond ASCII (opaque bytes to HTTP) are fine.
+    client.set_header("x-ok", "a\tb c ünï").unwrap();
+    for method in ["", "GET /", "PÖST", "GET\r\n"] {
+        assert!(matches!(
+            client.set_method(method),
+            Err(RequestError::InvalidMethod { .. })
+        ));
+    }
+    // Nothing refused reached the request.
+    let Action::Send(request) = client.poll(Instant::now(), 0) else {
+        panic!("due at once")
+    };
+    assert_eq!(request.method(), "GET");
+    assert_eq!(header(&request, "x-ok"), ["a\tb c ünï"]);
+    assert_eq!(request.headers().count(), 4);
+}
+
+#[test]
+fn post_body_and_headers_are_resent_on_every_reconnection() {
+    let mut sim = Sim::new(with(|c| c.retry_server_errors = true));
+    let body = br#"{"model":"m","messages":[],"stream":true}"#;
+    sim.client.set_method("POST").unwrap();
+    sim.client.set_body(&body[..]);
+    sim.client
+        .set_header("content-type", "application/json")
+        .unwrap();
+    let (first, _) = sim.request();
+    sim.respond(200, EVENT_STREAM).unwrap();
+    sim.body(b"id: 1\ndata: a\n\n");
+    sim.disconnect(); // a drop mid-stream
+    let (second, _) = sim.request();
+    sim.client.handle_disconnect(sim.now); // then a network error
+    let (third, _) = sim.request();
+    let _ = sim.respond(503, None); // then a retried 503
+    let (fourth, _) = sim.request();
+    for request in [&first, &second, &third, &fourth] {
+        assert_eq!(request.method(), "POST");
+        assert_eq!(request.body().as_ref(), body);
+        assert_eq!(header(request, "content-type"), ["application/json"]);
+        assert_eq!(header(request, "accept"), ["text/event-stream"]);
+    }
+    assert_eq!(first.last_event_id(), None);
+    for request in [&second, &third, &fourth] {
+        assert_eq!(request.last_event_id(), Some("1"));
+    }
+}
+
+#[test]
+fn header_set_on_the_error_signal_goes_out_with_the_reconnection() {
+    let mut sim = Sim::default();
+    sim.client.set_header("authorization", "Bearer 1").unwrap();
+    let mut tokens = Vec::new();
+    for n in 2..=4 {
+        let (request, _) = sim.request();
+        tokens.push(header(&request, "authorization")[0].to_owned());
+        sim.respond(200, EVENT_STREAM).unwrap();
+        sim.disconnect();
+        // The caller's loop: at every error signal, fresh credentials.
+        loop {
+            match sim.client.poll(sim.now, 0) {
+                Action::Signal(Signal::Error { .. }) => sim
+                    .client
+                    .set_header("Authorization", &format!("Bearer {n}"))
+                    .unwrap(),
+                Action::Signal(Signal::Open) => {}
+                _ => break,
+            }
+        }
+    }
+    assert_eq!(tokens, ["Bearer 1", "Bearer 2", "Bearer 3"]);
+}
+
+// ---- 401 and 403 -------------------------------------------------------------------------
+
+/// Browsers fail the connection for every status but 200; so does the client by default.
+#[test]
+fn status_401_fails_for_good_without_the_opt_in() {
+    for status in [401, 403] {
+        let mut sim = Sim::default();
+        sim.request();
+        assert_eq!(sim.respond(status, None), Err(OpenError::Status { status }));
+        assert_eq!(
+            sim.take_signals(),
+            [Signal::Error {
+                cause: ErrorCause::Refused(OpenError::Status { status }),
+                reconnect_at: None
+            }]
+        );
+        sim.assert_closed_for_good(CloseReason::Failed(OpenError::Status { status }));
+    }
+}
+
+#[test]
+fn status_401_with_the_opt_in_refreshes_then_retries_once_at_once() {
+    let mut sim = Sim::new(with(|c| c.refresh_credentials = true));
+    sim.client
+        .set_header("authorization", "Bearer old")
+        .unwrap();
+    sim.request();
+    assert_eq!(
+        sim.respond(401, None),
+        Err(OpenError::Status { status: 401 })
+    );
+    assert_eq!(sim.client.ready_state(), ReadyState::Connecting);
+    assert_eq!(
+        sim.client.poll(sim.now, 0),
+        Action::Signal(Signal::Error {
+            cause: ErrorCause::CredentialsRefused { status: 401 },
+            reconnect_at: Some(sim.now)
+        })
+    );
+    // The caller handles the signal before it polls again: fresh credentials now.
+    sim.client
+        .set_header("authorization", "Bearer new")
+        .unwrap();
+    let (retry, waited) = sim.request();
+    assert_eq!(waited, Duration::ZERO, "at once");
+    assert_eq!(header(&retry, "authorization"), ["Bearer new"]);
+    assert_eq!(sim.client.attempts(), 0, "not a failure");
+    // Refused again in a row: for good.
+    assert_eq!(
+        sim.respond(403, None),
+        Err(OpenError::Status { status: 403 })
+    );
+    assert_eq!(
+        sim.take_signals(),
+        [Signal::Error {
+            cause: ErrorCause::Refused(OpenError::Status { status: 403 }),
+            reconnect_at: None
+        }]
+    );
+    sim.assert_closed_for_good(CloseReason::Failed(OpenError::Status { status: 403 }));
+}
+
+#[test]
+fn status_401_opt_in_is_renewed_by_a_stream_that_opened() {
+    let mut sim = Sim::new(with(|c| c.refresh_credentials = true));
+    for _ in 0..3 {
+        sim.request();
+        assert!(sim.respond(401, None).is_err());
+        sim.request();
+        sim.respond(200, EVENT_STREAM).unwrap();
+        sim.disconnect(); // the token expires during the stream
+    }
+    assert_eq!(sim.client.ready_state(), ReadyState::Connecting);
+    // A 401 straight after a network error (no stream opened since the last retry) still
+    // gets its one retry: the retry is spent only by a refusal.
+    let mut sim = Sim::new(with(|c| c.refresh_credentials = true));
+    sim.request();
+    assert!(sim.respond(401, None).is_err());
+    sim.request();
+    sim.client.handle_disconnect(sim.now);
+    sim.request();
+    assert!(sim.respond(401, None).is_err());
+    assert_eq!(sim.client.ready_state(), ReadyState::Closed);
+}
+
+// ---- What a browser reports, in its order --------------------------------------------------
+
+/// HTML: "announce the connection" sets OPEN then fires `open`; "reestablish the connection"
+/// sets CONNECTING then fires `error`; "fail the connection" sets CLOSED then fires `error`.
+/// Each signal is handed out with the ready state already changed.
+#[test]
+fn signals_come_in_the_browsers_order_with_the_ready_state_already_set() {
+    let mut sim = Sim::new(with(|c| c.read_timeout = Some(secs(45))));
+    let mut seen = Vec::new();
+    let mut record = |sim: &mut Sim| {
+        while let Action::Signal(signal) = sim.client.poll(sim.now, 0) {
+            seen.push((signal, sim.client.ready_state()));
+        }
+    };
+    sim.request();
+    sim.client.handle_disconnect(sim.now); // the request failed
+    record(&mut sim);
+    sim.request();
+    sim.respond(200, EVENT_STREAM).unwrap(); // opened
+    record(&mut sim);
+    sim.advance(secs(45)); // silent: the read timeout
+    record(&mut sim);
+    sim.request();
+    sim.respond(200, EVENT_STREAM).unwrap();
+    record(&mut sim);
+    sim.body(b"data: x\n\n");
+    sim.disconnect(); // the body ended
+    record(&mut sim);
+    sim.request();
+    sim.advance(secs(45)); // a server that accepts and never answers
+    record(&mut sim);
+    sim.request();
+    let _ = sim.respond(500, None); // refused
+    record(&mut sim);
+    let t = |s: u64, ms_: u64| Some(sim.start + secs(s) + ms(ms_));
+    use ReadyState::{Closed, Connecting, Open};
+    assert_eq!(
+        seen,
+        [
+            (
+                Signal::Error {
+                    cause: ErrorCause::RequestFailed,
+                    reconnect_at: t(3, 0)
+                },
+                Connecting
+            ),
+            (Signal::Open, Open),
+            (
+                Signal::Error {
+                    cause: ErrorCause::ReadTimeout,
+                    reconnect_at: t(51, 0)
+                },
+                Connecting
+            ),
+            (Signal::Open, Open),
+            (
+                Signal::Error {
+                    cause: ErrorCause::BodyEnded,
+                    reconnect_at: t(54, 0)
+                },
+                Connecting
+            ),
+            (
+                Signal::Error {
+                    cause: ErrorCause::ReadTimeout,
+                    reconnect_at: t(102, 0)
+                },
+                Connecting
+            ),
+            (
+                Signal::Error {
+                    cause: ErrorCause::Refused(OpenError::Status { status: 500 }),
+                    reconnect_at: None
+                },
+                Closed
+            ),
+        ]
+    );
+}
+
+#[test]
+fn open_and_error_before_a_poll_come_out_in_order() {
+    let mut sim = Sim::default();
+    sim.request();
+    sim.respond(200, EVENT_STREAM).unwrap();
+    sim.disconnect(); // before the caller polled for `open`
+    assert_eq!(
+        sim.take_signals(),
+        [
+            Signal::Open,
+            Signal::Error {
+                cause: ErrorCause::BodyEnded,
+                reconnect_at: Some(sim.now + secs(3))
+            }
+        ]
+    );
+}
+
+#[test]
+fn giving_up_signals_the_cause_then_closes() {
+    let mut sim = Sim::new(with(|c| c.max_attempts = Some(0)));
+    sim.connect();
+    sim.take_signals();
+    sim.disconnect();
+    assert_eq!(
+        sim.take_signals(),
+        [Signal::Error {
+            cause: ErrorCause::BodyEnded,
+            reconnect_at: None
+        }]
+    );
+    assert_eq!(
+        sim.client.poll(sim.now, 0),
+        Action::Closed(CloseReason::GaveUp { attempts: 0 })
+    );
+}
+
+#[test]
+fn close_drops_signals_not_yet_handed_out() {
+    let mut sim = Sim::default();
+    sim.request();
+    sim.respond(200, EVENT_STREAM).unwrap();
+    sim.client.close();
+    assert_eq!(
+        sim.client.poll(sim.now, 0),
+        Action::Closed(CloseReason::ByCaller)
+    );
+}
+
+// ---- poll: one answer per state ----------------------------------------------------------
+
+#[test]
+fn poll_answers_each_state_and_repeats_itself() {
+    let mut sim = Sim::new(with(|c| c.read_timeout = Some(secs(10))));
+    let Action::Send(_) = sim.client.poll(sim.now, 0) else {
+        panic!("due at once")
+    };
+    assert!(sim.client.is_requesting());
+    let awaiting = Action::AwaitResponse {
+        deadline: Some(sim.now + secs(10)),
+    };
+    assert_eq!(sim.client.poll(sim.now, 0), awaiting);
+    assert_eq!(sim.client.poll(sim.now, 0), awaiting, "repeated");
+    sim.advance(secs(2));
+    sim.respond(200, EVENT_STREAM).unwrap();
+    assert!(!sim.client.is_requesting());
+    assert_eq!(sim.client.poll(sim.now, 0), Action::Signal(Signal::Open));
+    let reading = Action::ReadBody {
+        deadline: Some(sim.now + secs(10)),
+    };
+    assert_eq!(sim.client.poll(sim.now, 0), reading);
+    sim.advance(secs(4));
+    sim.body(b": ping\n");
+    assert_eq!(
+        sim.client.poll(sim.now, 0),
+        Action::ReadBody {
+            deadline: Some(sim.now + secs(10))
+        },
+        "the deadline moves with the bytes"
+    );
+    sim.disconnect();
+    sim.take_signals();
+    let waiting = Action::Wait {
+        until: sim.now + secs(3),
+    };
+    assert_eq!(sim.client.poll(sim.now, 0), waiting);
+    assert_eq!(sim.client.poll(sim.now + secs(2), 0), waiting);
+    assert!(matches!(
+        sim.client.poll(sim.now + secs(3), 0),
+        Action::Send(_)
+    ));
+}
+
+/// A server that accepts the connection and never answers: the loop waits for the head
+/// only until the read timeout, then reconnects.
+#[test]
+fn server_that_never_answers_times_out_on_the_missing_head() {
+    let mut sim = Sim::new(with(|c| c.read_timeout = Some(secs(30))));
+    for round in 0..3 {
+        let (_request, _) = sim.request();
+        let Action::AwaitResponse {
+            deadline: Some(deadline),
+        } = sim.client.poll(sim.now, 0)
+        else {
+            panic!("waiting for the head")
+        };
+        sim.now = deadline; // the caller's wait for the head timed out
+        let Action::Signal(Signal::Error {
+            cause,
+            reconnect_at,
+        }) = sim.client.poll(sim.now, 0)
+        else {
+            panic!("round {round}: no error signal")
+        };
+        assert_eq!(cause, ErrorCause::ReadTimeout);
+        assert_eq!(reconnect_at, Some(sim.now + secs(3)));
+    }
+    assert_eq!(sim.client.attempts(), 3);
+}
+
+// ---- restart() and reset() ---------------------------------------------------------------
+
+#[test]
+fn restart_during_a_read_reconnects_now_without_counting_a_failure() {
+    let mut sim = Sim::new(backoff(2, secs(60), 0));
+    sim.session(b"id: 5\ndata: x\n\n");
+    sim.session(b""); // one failure in a row so far (the wait is 6 s next)
+    sim.request();
+    let attempts = sim.client.attempts();
+    sim.respond(200, EVENT_STREAM).unwrap();
+    sim.advance(secs(1));
+    sim.client.restart(sim.now);
+    assert_eq!(sim.client.ready_state(), ReadyState::Connecting);
+    let (request, waited) = sim.request();
+    assert_eq!(waited, Duration::ZERO, "no wait");
+    assert_eq!(request.last_event_id(), Some("5"));
+    assert_eq!(sim.client.attempts(), attempts, "not counted");
+    // The backoff did not grow either: the next failure waits what it would have.
+    sim.respond(200, EVENT_STREAM).unwrap();
+    sim.disconnect();
+    assert_eq!(sim.wait(), secs(3) * 2u32.pow(attempts));
+    // No signal for a restart the caller asked for.
+    assert!(sim
+        .signals
+        .iter()
+        .all(|(_, s)| !matches!(s, Signal::Error { cause: ErrorCause::BodyEnded, reconnect_at } if *reconnect_at == Some(sim.start + secs(1)))));
+}
+
+#[test]
+fn restart_during_a_wait_cuts_it_short() {
+    let mut sim = Sim::default();
+    sim.session(b"");
+    assert_eq!(sim.client.reconnect_at(), Some(sim.now + secs(3)));
+    sim.advance(ms(500));
+    sim.client.restart(sim.now);
+    assert_eq!(sim.client.reconnect_at(), None);
+    let (_, waited) = sim.request();
+    assert_eq!(waited, Duration::ZERO);
+    assert_eq!(
+        sim.client.attempts(),
+        1,
+        "the wait already counted its attempt"
+    );
+}
+
+#[test]
+fn restart_while_requesting_refuses_the_old_response() {
+    let mut sim = Sim::default();
+    sim.request();
+    sim.client.restart(sim.now);
+    assert!(!sim.client.is_requesting());
+    assert_eq!(
+        sim.respond(200, EVENT_STREAM),
+        Err(OpenError::NotAwaitingResponse)
+    );
+    let (_, waited) = sim.request();
+    assert_eq!(waited, Duration::ZERO);
+    sim.respond(200, EVENT_STREAM).unwrap();
+    assert_eq!(sim.client.ready_state(), ReadyState::Open);
+}
+
+#[test]
+fn restart_after_a_healthy_connection_starts_the_count_again() {
+    let mut sim = Sim::new(backoff(2, secs(60), 0));
+    sim.session(b"");
+    sim.session(b"");
+    assert_eq!(sim.client.attempts(), 2);
+    sim.request();
+    sim.respond(200, EVENT_STREAM).unwrap();
+    sim.advance(ClientConfig::DEFAULT_HEALTHY_AFTER);
+    sim.client.restart(sim.now);
+    assert_eq!(sim.client.attempts(), 0);
+}
+
+#[test]
+fn restart_does_nothing_when_due_or_closed() {
+    let mut sim = Sim::default();
+    sim.client.restart(sim.now);
+    assert!(sim.poll_request(0).is_some());
+    sim.client.close();
+    sim.client.restart(sim.now);
+    assert_eq!(sim.client.close_reason(), Some(&CloseReason::ByCaller));
+}
+
+/// The proposed `EventSource.fromReadableStream` parser's reset: pending partial data is
+/// dropped, the last event ID and the reconnection time are kept.
+#[test]
+fn reset_drops_partial_data_and_keeps_id_and_reconnection_time() {
+    for split in 0..=b"data: half\nid: 3".len() {
+        let mut sim = Sim::default();
+        sim.connect();
+        sim.body(b"retry: 700\nid: 2\n\n");
+        let pending = &b"data: half\nid: 3"[..split];
+        assert!(sim.body(pending).is_empty());
+        sim.client.reset();
+        assert_eq!(
+            sim.body(b"\n\ndata: next\n\n"),
+            [("next".to_owned(), "2".to_owned())],
+            "split {split}"
+        );
+        assert_eq!(sim.client.reconnection_time(), ms(700));
+        assert_eq!(sim.client.ready_state(), ReadyState::Open);
+    }
 }
 
 // ---- The bugs of other clients -----------------------------------------------------------
@@ -1055,6 +1712,8 @@ fn setup() -> impl Strategy<Value = client_ops::Setup> {
         prop_oneof![Just(0u64), Just(30_000), 0..100_000u64],
         proptest::option::of(prop_oneof![Just(0u64), 1..60_000u64]),
         any::<bool>(),
+        any::<bool>(),
+        any::<bool>(),
         proptest::option::of(0..client_ops::IDS.len()),
     )
         .prop_map(
@@ -1065,6 +1724,8 @@ fn setup() -> impl Strategy<Value = client_ops::Setup> {
                 healthy_ms,
                 read_timeout_ms,
                 retry_server_errors,
+                refresh_credentials,
+                post,
                 seed,
             )| {
                 client_ops::Setup {
@@ -1074,6 +1735,8 @@ fn setup() -> impl Strategy<Value = client_ops::Setup> {
                     healthy_ms,
                     read_timeout_ms,
                     retry_server_errors,
+                    refresh_credentials,
+                    post,
                     seed,
                 }
             },
@@ -1085,7 +1748,7 @@ fn op() -> impl Strategy<Value = client_ops::Op> {
     prop_oneof![
         3 => prop_oneof![4 => Just(0u64), 4 => 0..5_000u64, 1 => 0..200_000u64].prop_map(Op::Advance),
         2 => Just(Op::SleepToDeadline),
-        3 => prop_oneof![Just(0u32), Just(u32::MAX), any::<u32>()].prop_map(Op::PollRequest),
+        4 => prop_oneof![Just(0u32), Just(u32::MAX), any::<u32>()].prop_map(Op::Poll),
         // Status 200 with text/event-stream, the response that opens, half of the time.
         3 => prop_oneof![
             Just((0, 0, 0)),
@@ -1101,6 +1764,9 @@ fn op() -> impl Strategy<Value = client_ops::Op> {
         1 => Just(Op::Timeout),
         1 => proptest::bool::weighted(0.1).prop_map(|close| if close { Op::Close } else { Op::Timeout }),
         1 => (0..client_ops::IDS.len()).prop_map(Op::SetLastEventId),
+        1 => (0..client_ops::HEADERS.len()).prop_map(Op::SetHeader),
+        1 => Just(Op::Restart),
+        1 => Just(Op::Reset),
     ]
 }
 

@@ -1,12 +1,14 @@
 //! `client_ops`: the client follows the EventSource processing model whatever its caller does.
 //!
 //! The fuzz input is decoded, a byte at a time, into client settings (reconnection time,
-//! backoff, attempt limit, healthy time, read timeout, retry policy, a seeded last event ID)
-//! and up to 256 operations on a fake clock: advancing time, sleeping to the client's
-//! deadline, asking for the request, responses from a matrix of statuses, content types and
-//! `Retry-After` values, body chunks built from SSE pieces, disconnects, timeouts, `close()`
-//! and `set_last_event_id`. `tests/common/client_ops.rs` runs them next to a model and checks
-//! after each one that the transition is the one the model allows (ready state, close reason,
+//! backoff, attempt limit, healthy time, read timeout, retry policy, credentials refresh, a
+//! `POST` with a body, a seeded last event ID) and up to 256 operations on a fake clock:
+//! advancing time, sleeping to the client's deadline, `poll`, responses from a matrix of
+//! statuses, content types and `Retry-After` values, body chunks built from SSE pieces,
+//! disconnects, timeouts, `close()`, `restart()`, `reset()`, `set_header` and
+//! `set_last_event_id`. `tests/common/client_ops.rs` runs them next to a model and checks
+//! after each one that the transition is the one the model allows (every `poll` answer, the
+//! request's method, body and headers, the signals in order, ready state, close reason,
 //! attempt count, last event ID, reconnection time, the wait within its bounds, events equal
 //! to `naive::parse` of the connection's body) and that no deadline is before the last `now`.
 #![no_main]
@@ -45,7 +47,10 @@ fn setup(u: &mut Unstructured<'_>) -> Setup {
         b if b % 2 == 0 => None,
         b => Some(u64::from(b >> 1) * 500),
     };
-    let retry_server_errors = byte(u) % 2 == 1;
+    let flags = byte(u);
+    let retry_server_errors = flags & 1 == 1;
+    let refresh_credentials = flags & 2 == 2;
+    let post = flags & 4 == 4;
     let seed = match byte(u) {
         b if b < 128 => None,
         b => Some(usize::from(b)),
@@ -57,18 +62,20 @@ fn setup(u: &mut Unstructured<'_>) -> Setup {
         healthy_ms,
         read_timeout_ms,
         retry_server_errors,
+        refresh_credentials,
+        post,
         seed,
     }
 }
 
 fn op(u: &mut Unstructured<'_>) -> Op {
-    match byte(u) % 10 {
+    match byte(u) % 13 {
         0 => {
             let ms = u64::from(byte(u)) | u64::from(byte(u)) << 8;
             Op::Advance(ms * 10)
         }
         1 => Op::SleepToDeadline,
-        2 => Op::PollRequest(u32::from_le_bytes([byte(u), byte(u), byte(u), byte(u)])),
+        2 => Op::Poll(u32::from_le_bytes([byte(u), byte(u), byte(u), byte(u)])),
         3 => Op::Response {
             status: usize::from(byte(u)),
             content_type: usize::from(byte(u)),
@@ -83,6 +90,10 @@ fn op(u: &mut Unstructured<'_>) -> Op {
         7 if byte(u) % 8 == 0 => Op::Close,
         7 => Op::Timeout,
         8 => Op::SetLastEventId(usize::from(byte(u))),
+        9 => Op::SetHeader(usize::from(byte(u))),
+        10 if byte(u) % 4 == 0 => Op::Restart,
+        10 => Op::Reset,
+        11 => Op::Poll(0),
         _ => Op::Response {
             status: 0,
             content_type: 0,

@@ -1,11 +1,13 @@
 //! Drives a `Client` with a list of operations on a fake clock, next to a model of the
-//! EventSource processing model (SPEC.md section 4), and checks after every operation that
-//! the client made the transition the model allows and that no deadline is in the past of
-//! the last `now` given. Events are checked against `naive::parse` of each connection's body.
+//! EventSource processing model (HTML's "the EventSource interface"), and checks after every
+//! operation that the client made the transition the model allows and that no deadline is in
+//! the past of the last `now` given. Events are checked against `naive::parse` of each
+//! connection's body.
 //!
-//! The model is independent of the client's code: it predicts states, attempt counts, close
-//! reasons, last event IDs and reconnection times exactly, and each wait within bounds
-//! (jitter makes the exact value the client's business; `tests/client.rs` pins it).
+//! The model is independent of the client's code: it predicts states, every `poll` answer
+//! (the request with its method, body and headers, each signal in order, deadlines), attempt
+//! counts, close reasons, last event IDs and reconnection times exactly, and each wait within
+//! bounds (jitter makes the exact value the client's business; `tests/client.rs` pins it).
 //!
 //! Shared by `tests/client.rs` (proptest) and `fuzz/fuzz_targets/client_ops.rs`; the including
 //! crate must also declare `mod naive` (tests/common/naive.rs) at its root.
@@ -14,13 +16,14 @@
 use std::time::{Duration, Instant};
 
 use sse_proto::{
-    Backoff, Client, ClientConfig, CloseReason, OpenError, ReadyState, Step, Utf8Bytes,
+    Action, Backoff, Client, ClientConfig, CloseReason, ErrorCause, OpenError, ReadyState,
+    RequestError, Signal, Step, Utf8Bytes,
 };
 
 use crate::naive;
 
 /// Statuses a response may have (200 thrice: it is the interesting one).
-pub const STATUSES: [u16; 10] = [200, 200, 200, 204, 429, 500, 599, 404, 301, 201];
+pub const STATUSES: [u16; 12] = [200, 200, 200, 204, 429, 500, 599, 404, 301, 201, 401, 403];
 
 /// Content types a response may have.
 pub const CONTENT_TYPES: [Option<&[u8]>; 9] = [
@@ -70,8 +73,37 @@ pub const PIECES: [&[u8]; 20] = [
     b"id:  spaced \n",
 ];
 
-/// Last event IDs to seed or set (some invalid).
-pub const IDS: [&str; 6] = ["", "7", " spaced ", "a\nb", "nul\0", "ünï"];
+/// Last event IDs to seed or set (some invalid, one that no strict header can carry).
+pub const IDS: [&str; 8] = [
+    "",
+    "7",
+    " spaced ",
+    "a\nb",
+    "nul\0",
+    "ünï",
+    "bell\u{7}",
+    " \t ",
+];
+
+/// Headers the caller may set (some invalid, some replacing a default, one reserved).
+pub const HEADERS: [(&str, &str); 9] = [
+    ("authorization", "Bearer one"),
+    ("Authorization", "Bearer two"),
+    ("accept", "application/json, text/event-stream"),
+    ("Cache-Control", "max-age=0"),
+    ("x-token", "a\r\nb"),
+    ("bad name", "x"),
+    ("Last-Event-ID", "5"),
+    ("x-utf8", "ünï"),
+    ("", "empty name"),
+];
+
+/// The headers the client adds unless the caller set one of the same name.
+const DEFAULTS: [(&str, &str); 3] = [
+    ("accept", "text/event-stream"),
+    ("cache-control", "no-cache"),
+    ("pragma", "no-cache"),
+];
 
 /// The client's settings, in plain numbers.
 #[derive(Clone, Debug)]
@@ -83,6 +115,9 @@ pub struct Setup {
     pub healthy_ms: u64,
     pub read_timeout_ms: Option<u64>,
     pub retry_server_errors: bool,
+    pub refresh_credentials: bool,
+    /// Send a `POST` with a body instead of a `GET`.
+    pub post: bool,
     /// Index into `IDS`.
     pub seed: Option<usize>,
 }
@@ -100,6 +135,7 @@ impl Setup {
         config.healthy_after = Duration::from_millis(self.healthy_ms);
         config.read_timeout = self.read_timeout_ms.map(Duration::from_millis);
         config.retry_server_errors = self.retry_server_errors;
+        config.refresh_credentials = self.refresh_credentials;
         config
     }
 }
@@ -111,7 +147,8 @@ pub enum Op {
     Advance(u64),
     /// Sleep until `poll_timeout()` (if any), then `handle_timeout`.
     SleepToDeadline,
-    PollRequest(u32),
+    /// `poll(now, random)`.
+    Poll(u32),
     Response {
         status: usize,
         content_type: usize,
@@ -124,6 +161,11 @@ pub enum Op {
     Close,
     /// Index into `IDS`.
     SetLastEventId(usize),
+    /// Index into `HEADERS`.
+    SetHeader(usize),
+    Restart,
+    /// `Client::reset`: drop the parser's unfinished line and event.
+    Reset,
 }
 
 /// Where the model says the client is.
@@ -153,6 +195,15 @@ struct Model {
     attempts: u32,
     base: Duration,
     last_id: String,
+    /// Signals not yet handed out; the last one's `reconnect_at` is a placeholder while
+    /// `unsettled_signal` (the wait it names is not known yet, jitter being the client's).
+    signals: std::collections::VecDeque<Signal>,
+    unsettled_signal: bool,
+    /// The caller's headers: lower-case names, in the order first set.
+    headers: Vec<(String, String)>,
+    method: &'static str,
+    body_sent: &'static [u8],
+    refreshing: bool,
     /// The body read so far on this connection, the last event ID it started with, and
     /// whether the model can still predict it (false once the id was set mid-stream).
     body: Vec<u8>,
@@ -164,6 +215,9 @@ struct Model {
     base_at_open: Duration,
 }
 
+/// The body a `POST` setup sends.
+const POST_BODY: &[u8] = br#"{"prompt":"hi","stream":true}"#;
+
 /// Runs `ops` against a fresh client; panics at the first illegal transition.
 pub fn run(setup: &Setup, ops: &[Op]) {
     let config = setup.config();
@@ -174,6 +228,12 @@ pub fn run(setup: &Setup, ops: &[Op]) {
         phase: Phase::Due,
         attempts: 0,
         last_id: String::new(),
+        signals: Default::default(),
+        unsettled_signal: false,
+        headers: Vec::new(),
+        method: "GET",
+        body_sent: b"",
+        refreshing: false,
         body: Vec::new(),
         body_seed: String::new(),
         body_exact: true,
@@ -181,6 +241,12 @@ pub fn run(setup: &Setup, ops: &[Op]) {
         seen_retries: Vec::new(),
         base_at_open: Duration::ZERO,
     };
+    if setup.post {
+        client.set_method("POST").expect("a token");
+        client.set_body(POST_BODY);
+        model.method = "POST";
+        model.body_sent = POST_BODY;
+    }
     if let Some(seed) = setup.seed {
         model.set_id(&mut client, IDS[seed % IDS.len()]);
     }
@@ -204,37 +270,17 @@ pub fn run(setup: &Setup, ops: &[Op]) {
                 client.handle_timeout(clock);
                 last_given = clock;
             }
-            Op::PollRequest(random) => {
+            Op::Poll(random) => {
                 model.expire(clock);
-                let request = client.poll_request(clock, *random);
+                let action = client.poll(clock, *random);
                 last_given = clock;
                 model.settle_wait(&client, clock);
-                if model.phase == Phase::Due {
-                    let request =
-                        request.unwrap_or_else(|| panic!("{context}: no request when due"));
-                    let want = (!model.last_id.is_empty()).then_some(model.last_id.as_str());
-                    assert_eq!(request.last_event_id(), want, "{context}: Last-Event-ID");
-                    assert_eq!(request.method(), "GET");
-                    let headers: Vec<_> = request.headers().collect();
-                    assert_eq!(
-                        &headers[..2],
-                        [
-                            ("accept", "text/event-stream"),
-                            ("cache-control", "no-store")
-                        ]
-                    );
+                let want = model.poll(clock);
+                assert_eq!(action, want, "{context}: poll");
+                if let Action::Send(request) = &action {
                     assert!(
-                        headers.iter().all(|(_, value)| !value.is_empty()),
+                        request.headers().all(|(_, value)| !value.is_empty()),
                         "{context}: empty header"
-                    );
-                    model.phase = Phase::Requested {
-                        last_activity: clock,
-                    };
-                } else {
-                    assert!(
-                        request.is_none(),
-                        "{context}: request while {:?}",
-                        model.phase
                     );
                 }
             }
@@ -266,8 +312,12 @@ pub fn run(setup: &Setup, ops: &[Op]) {
             }
             Op::Disconnect => {
                 model.expire(clock);
-                if matches!(model.phase, Phase::Requested { .. } | Phase::Open { .. }) {
-                    model.lost(clock, Duration::ZERO);
+                match model.phase {
+                    Phase::Requested { .. } => {
+                        model.lost(clock, Duration::ZERO, ErrorCause::RequestFailed)
+                    }
+                    Phase::Open { .. } => model.lost(clock, Duration::ZERO, ErrorCause::BodyEnded),
+                    _ => {}
                 }
                 client.handle_disconnect(clock);
                 last_given = clock;
@@ -276,9 +326,46 @@ pub fn run(setup: &Setup, ops: &[Op]) {
                 if !matches!(model.phase, Phase::Closed(_)) {
                     model.phase = Phase::Closed(CloseReason::ByCaller);
                 }
+                model.signals.clear();
+                model.unsettled_signal = false;
                 client.close();
             }
             Op::SetLastEventId(id) => model.set_id(&mut client, IDS[id % IDS.len()]),
+            Op::SetHeader(header) => {
+                let (name, value) = HEADERS[header % HEADERS.len()];
+                let want = model.set_header(name, value);
+                assert_eq!(
+                    client.set_header(name, value),
+                    want,
+                    "{context}: set_header"
+                );
+            }
+            Op::Restart => {
+                // `restart` fires the deadlines first; doing that apart lets the model learn
+                // the wait it started (and the signal's instant) before the restart ends it.
+                model.expire(clock);
+                client.handle_timeout(clock);
+                model.settle_wait(&client, clock);
+                match model.phase {
+                    Phase::Open { opened_at, .. } => {
+                        if clock - opened_at >= model.config.healthy_after {
+                            model.attempts = 0;
+                        }
+                        model.phase = Phase::Due;
+                    }
+                    Phase::Waiting { .. } | Phase::Requested { .. } => model.phase = Phase::Due,
+                    Phase::Due | Phase::Closed(_) => {}
+                }
+                client.restart(clock);
+                last_given = clock;
+            }
+            Op::Reset => {
+                if matches!(model.phase, Phase::Open { .. }) {
+                    // What the parser dropped is no longer a stream the model can read.
+                    model.body_exact = false;
+                }
+                client.reset();
+            }
         }
         model.settle_wait(&client, last_given);
         model.check(&client, last_given, &context);
@@ -299,7 +386,7 @@ impl Model {
                 .read_deadline(last_activity)
                 .is_some_and(|deadline| now >= deadline)
             {
-                self.lost(now, Duration::ZERO);
+                self.lost(now, Duration::ZERO, ErrorCause::ReadTimeout);
             }
         }
         if let Phase::Waiting { at, lo, hi } = self.phase {
@@ -313,8 +400,9 @@ impl Model {
         }
     }
 
-    /// The connection failed at `at`: the attempt rule, then the bounds of the wait.
-    fn lost(&mut self, at: Instant, retry_after: Duration) {
+    /// The connection failed at `at`: the attempt rule, then the bounds of the wait, and
+    /// the `error` signal.
+    fn lost(&mut self, at: Instant, retry_after: Duration, cause: ErrorCause) {
         if let Phase::Open { opened_at, .. } = self.phase {
             if at - opened_at >= self.config.healthy_after {
                 self.attempts = 0;
@@ -327,6 +415,10 @@ impl Model {
         {
             self.phase = Phase::Closed(CloseReason::GaveUp {
                 attempts: self.attempts,
+            });
+            self.push_signal(Signal::Error {
+                cause,
+                reconnect_at: None,
             });
             return;
         }
@@ -347,6 +439,21 @@ impl Model {
             }
         };
         self.phase = Phase::Waiting { at, lo, hi };
+        self.push_signal(Signal::Error {
+            cause,
+            reconnect_at: Some(at + lo),
+        });
+        self.unsettled_signal = lo != hi;
+    }
+
+    fn push_signal(&mut self, signal: Signal) {
+        self.signals.push_back(signal);
+        self.unsettled_signal = false;
+        assert!(
+            self.signals.len() <= 2,
+            "signals pile up: {:?}",
+            self.signals
+        );
     }
 
     /// Replaces the model's unknown wait with the one the client chose, once it is within
@@ -373,7 +480,108 @@ impl Model {
                 lo: wait,
                 hi: wait,
             };
+            if self.unsettled_signal {
+                if let Some(Signal::Error { reconnect_at, .. }) = self.signals.back_mut() {
+                    *reconnect_at = Some(until);
+                }
+                self.unsettled_signal = false;
+            }
         }
+    }
+
+    /// What `poll` must answer at `now` (the deadlines already fired), and the phase after.
+    fn poll(&mut self, now: Instant) -> Action {
+        if let Some(signal) = self.signals.pop_front() {
+            return Action::Signal(signal);
+        }
+        match &self.phase {
+            Phase::Due => {
+                self.phase = Phase::Requested { last_activity: now };
+                self.expect_request()
+            }
+            Phase::Waiting { at, lo, .. } => Action::Wait { until: *at + *lo },
+            Phase::Requested { last_activity } => Action::AwaitResponse {
+                deadline: self.read_deadline(*last_activity),
+            },
+            Phase::Open { last_activity, .. } => Action::ReadBody {
+                deadline: self.read_deadline(*last_activity),
+            },
+            Phase::Closed(reason) => Action::Closed(reason.clone()),
+        }
+    }
+
+    /// The request the client must hand out now, compared field by field by the caller
+    /// through `Action`'s equality: built here from the model's own record.
+    fn expect_request(&self) -> Action {
+        let mut client = Client::new(ClientConfig::default());
+        client.set_method(self.method).unwrap();
+        client.set_body(self.body_sent);
+        for (name, value) in &self.headers {
+            client.set_header(name, value).unwrap();
+        }
+        client.set_last_event_id(&self.last_id).unwrap();
+        let action = client.poll(Instant::now(), 0);
+        // The comparison above goes through the client's own request building, so check
+        // what it built against the rules written out here.
+        let Action::Send(request) = &action else {
+            panic!("a fresh client hands out a request")
+        };
+        let mut want: Vec<(String, String)> = DEFAULTS
+            .iter()
+            .filter(|(name, _)| !self.headers.iter().any(|(n, _)| n == name))
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        want.extend(self.headers.iter().cloned());
+        let id = self.last_id.trim_matches([' ', '\t']);
+        let strict = id.bytes().all(|b| b >= 0x20 && b != 0x7F || b == b'\t');
+        if !id.is_empty() && strict {
+            want.push(("last-event-id".into(), id.into()));
+        }
+        let got: Vec<(String, String)> = request
+            .headers()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(got, want, "headers");
+        assert_eq!(request.method(), self.method);
+        assert_eq!(request.body().as_ref(), self.body_sent);
+        assert_eq!(
+            request.withheld_last_event_id(),
+            (!id.is_empty() && !strict).then_some(self.last_id.as_str()),
+            "withheld id"
+        );
+        action
+    }
+
+    /// What `set_header` must return, and the caller's headers after it.
+    fn set_header(&mut self, name: &str, value: &str) -> Result<(), RequestError> {
+        let token = !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !token {
+            return Err(RequestError::InvalidHeaderName {
+                name: name.to_string(),
+            });
+        }
+        let lower = name.to_ascii_lowercase();
+        if lower == "last-event-id" {
+            return Err(RequestError::LastEventIdHeader);
+        }
+        if let Some(position) = value
+            .bytes()
+            .position(|b| b < 0x20 && b != b'\t' || b == 0x7F)
+        {
+            return Err(RequestError::InvalidHeaderValue {
+                name: lower,
+                byte: value.as_bytes()[position],
+                position,
+            });
+        }
+        match self.headers.iter_mut().find(|(n, _)| *n == lower) {
+            Some((_, old)) => *old = value.to_string(),
+            None => self.headers.push((lower, value.to_string())),
+        }
+        Ok(())
     }
 
     /// What `handle_response` must return, and the phase after it.
@@ -396,12 +604,16 @@ impl Model {
         });
         let retried =
             self.config.retry_server_errors && (status == 429 || (500..600).contains(&status));
+        let refresh =
+            self.config.refresh_credentials && !self.refreshing && (status == 401 || status == 403);
         let error = match status {
             200 if event_stream => {
                 self.phase = Phase::Open {
                     opened_at: now,
                     last_activity: now,
                 };
+                self.refreshing = false;
+                self.push_signal(Signal::Open);
                 self.body.clear();
                 self.body_seed = self.last_id.clone();
                 self.body_exact = true;
@@ -415,20 +627,37 @@ impl Model {
                     .map(|ct| Utf8Bytes::from(String::from_utf8_lossy(ct).into_owned())),
             },
             204 => OpenError::NoContent,
+            _ if refresh => {
+                self.refreshing = true;
+                self.phase = Phase::Due;
+                self.push_signal(Signal::Error {
+                    cause: ErrorCause::CredentialsRefused { status },
+                    reconnect_at: Some(now),
+                });
+                return Err(OpenError::Status { status });
+            }
             _ if retried => {
                 let seconds = retry_after
                     .map(|v| String::from_utf8_lossy(v).trim().to_string())
                     .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
                     .map(|v| v.parse::<u64>().unwrap_or(u64::MAX));
-                self.lost(now, Duration::from_secs(seconds.unwrap_or(0)));
-                return Err(OpenError::Status { status });
+                let error = OpenError::Status { status };
+                self.lost(
+                    now,
+                    Duration::from_secs(seconds.unwrap_or(0)),
+                    ErrorCause::Refused(error.clone()),
+                );
+                return Err(error);
             }
             _ => OpenError::Status { status },
         };
         self.phase = Phase::Closed(CloseReason::Failed(error.clone()));
+        self.push_signal(Signal::Error {
+            cause: ErrorCause::Refused(error.clone()),
+            reconnect_at: None,
+        });
         Err(error)
     }
-
     /// Records body bytes; returns whether the client reads them.
     fn feed(&mut self, now: Instant, chunk: &[u8]) -> bool {
         match &mut self.phase {
@@ -545,6 +774,11 @@ impl Model {
             _ => None,
         };
         assert_eq!(client.close_reason(), reason, "{context}: close reason");
+        assert_eq!(
+            client.is_requesting(),
+            matches!(self.phase, Phase::Requested { .. }),
+            "{context}: request in flight"
+        );
         assert_eq!(client.attempts(), self.attempts, "{context}: attempts");
         if let Some(max) = self.config.max_attempts {
             assert!(
