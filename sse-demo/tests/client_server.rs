@@ -296,3 +296,40 @@ async fn a_stalled_client_is_dropped() {
     assert!(healthy_events > 0, "the healthy client kept receiving");
     server.shutdown().await;
 }
+
+/// A stream goes out with every header of `sse_proto::response_headers`, the UTF-8 charset
+/// included (clients that decode by the header's charset need it).
+#[tokio::test]
+async fn streams_carry_the_event_stream_response_headers() {
+    use sse_proto::{response_headers, HttpVersion};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = start(Config::default()).await;
+    let mut socket = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    socket
+        .write_all(b"GET /events/time HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    tokio::time::timeout(LIMIT, async {
+        let mut buf = [0; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed before the end of the head");
+            head.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await
+    .expect("the response head in time");
+    // Names are case-insensitive on HTTP/1.1; the values sent are all lower case.
+    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    for (name, value) in response_headers(HttpVersion::Http11) {
+        assert!(
+            head.contains(&format!("\r\n{name}: {value}\r\n")),
+            "`{name}: {value}` missing from {head}"
+        );
+    }
+    assert!(head.contains("\r\ncontent-type: text/event-stream; charset=utf-8\r\n"));
+    drop(socket);
+    server.shutdown().await;
+}

@@ -1,4 +1,5 @@
-//! Events and control messages to wire bytes: the encoding rules of SPEC.md section 6.
+//! Events and control messages to wire bytes, in the event stream format of the WHATWG HTML
+//! standard (<https://html.spec.whatwg.org/multipage/server-sent-events.html>).
 //!
 //! # How to change this safely
 //!
@@ -23,8 +24,12 @@
 //!   break gives a last empty line;
 //! - every message ends with an empty line, so messages can be concatenated in any order and
 //!   never merge with the next one;
-//! - an event is written `event:`, `id:`, then its `data:` lines (the order inside a block
-//!   does not matter to a receiver).
+//! - an event is written `event:`, `id:`, `retry:`, then its `data:` lines. The order inside a
+//!   block does not change what a receiver dispatches, but `retry:` goes before the data on
+//!   purpose: a receiver applies it as soon as it reads the line, even when the connection
+//!   breaks in the middle of a long data and the event is lost, and that reconnection is the
+//!   one the retry is for. `event:` and `id:` stay first so the id's offset in a frame does
+//!   not depend on the retry.
 
 use bytes::buf::UninitSlice;
 use bytes::BufMut;
@@ -228,7 +233,7 @@ fn lines_len_bound(kind: &LineKind, text: &[u8]) -> usize {
         .saturating_add(text.len())
 }
 
-/// The three fields of an event that reach the wire, borrowed from an [`Event`] or an
+/// The fields of an event that reach the wire, borrowed from an [`Event`] or an
 /// [`EventRef`](crate::EventRef). Both guarantee what the writers rely on: no line break in
 /// the type or the id, no NUL in the id, and `event` is `None` rather than empty.
 #[derive(Clone, Copy)]
@@ -236,6 +241,7 @@ pub(crate) struct EventFields<'a> {
     pub(crate) event: Option<&'a str>,
     pub(crate) data: &'a str,
     pub(crate) id: Option<&'a str>,
+    pub(crate) retry: Option<Duration>,
 }
 
 impl<'a> From<&'a Event> for EventFields<'a> {
@@ -245,22 +251,9 @@ impl<'a> From<&'a Event> for EventFields<'a> {
             event: event.event(),
             data: event.data(),
             id: event.id(),
+            retry: event.retry(),
         }
     }
-}
-
-/// Bytes of an event outside its data lines: the `event:` and `id:` lines and the final
-/// empty line.
-#[inline]
-fn event_fixed_len(event: EventFields<'_>) -> usize {
-    let mut len = 1;
-    if let Some(event_type) = event.event {
-        len += line_len(EVENT_PREFIX, event_type.as_bytes());
-    }
-    if let Some(id) = event.id {
-        len += line_len(ID_PREFIX, id.as_bytes());
-    }
-    len
 }
 
 /// Offset and length of the id value inside the encoding of `event`, if it has an id.
@@ -273,18 +266,53 @@ pub(crate) fn event_id_range(event: EventFields<'_>) -> Option<(usize, usize)> {
     Some((start + ID_PREFIX.len(), id.len()))
 }
 
-struct EventItem<'a>(EventFields<'a>);
+/// An event to write, its retry digits (if any) formatted once for both the length and the
+/// writer.
+struct EventItem<'a> {
+    fields: EventFields<'a>,
+    retry: Option<Millis>,
+}
+
+impl<'a> EventItem<'a> {
+    #[inline(always)]
+    fn new(fields: EventFields<'a>) -> Self {
+        EventItem {
+            fields,
+            retry: fields.retry.map(Millis::new),
+        }
+    }
+
+    /// Bytes outside the data lines: the `event:`, `id:` and `retry:` lines and the final
+    /// empty line.
+    #[inline]
+    fn fixed_len(&self) -> usize {
+        let mut len = 1;
+        if let Some(event_type) = self.fields.event {
+            len += line_len(EVENT_PREFIX, event_type.as_bytes());
+        }
+        if let Some(id) = self.fields.id {
+            len += line_len(ID_PREFIX, id.as_bytes());
+        }
+        if let Some(retry) = &self.retry {
+            len += line_len(RETRY_PREFIX, retry.as_bytes());
+        }
+        len
+    }
+}
 
 impl Item for EventItem<'_> {
     #[inline]
     fn write<S: Sink>(&self, sink: &mut S) -> usize {
-        let event = self.0;
+        let event = self.fields;
         let mut len = 1;
         if let Some(event_type) = event.event {
             len += put_line(sink, EVENT_PREFIX, event_type.as_bytes());
         }
         if let Some(id) = event.id {
             len += put_line(sink, ID_PREFIX, id.as_bytes());
+        }
+        if let Some(retry) = &self.retry {
+            len += put_line(sink, RETRY_PREFIX, retry.as_bytes());
         }
         len += put_lines(sink, &DATA, event.data.as_bytes());
         sink.put(b"\n\n");
@@ -298,13 +326,13 @@ pub(crate) fn encode_known_len<B: BufMut + ?Sized>(
     len: usize,
     dst: &mut B,
 ) -> Result<usize, EncodeError> {
-    emit(&EventItem(event), dst, len, || len)
+    emit(&EventItem::new(event), dst, len, || len)
 }
 
 /// [`encoded_len`] of borrowed fields.
 #[inline]
 pub(crate) fn fields_encoded_len(event: EventFields<'_>) -> usize {
-    event_fixed_len(event) + lines_len(&DATA, event.data.as_bytes())
+    EventItem::new(event).fixed_len() + lines_len(&DATA, event.data.as_bytes())
 }
 
 /// [`encode`] of borrowed fields.
@@ -313,10 +341,11 @@ pub(crate) fn encode_fields<B: BufMut + ?Sized>(
     event: EventFields<'_>,
     dst: &mut B,
 ) -> Result<usize, EncodeError> {
-    let fixed = event_fixed_len(event);
+    let item = EventItem::new(event);
+    let fixed = item.fixed_len();
     let data = event.data.as_bytes();
     emit(
-        &EventItem(event),
+        &item,
         dst,
         fixed.saturating_add(lines_len_bound(&DATA, data)),
         || fixed + lines_len(&DATA, data),
@@ -351,14 +380,16 @@ pub fn encoded_len(event: &Event) -> usize {
 /// written (always [`encoded_len`]`(event)`).
 ///
 /// The wire form is `event: <type>` (when the type is not the default), `id: <id>` (when
-/// there is one; an empty id resets the receiver's last event ID), one `data: <line>` per
-/// line of the data, split at CR, LF and CRLF, and an empty line. The space after the colon
-/// is always written, so a value that starts with a space keeps it (the receiver strips only
-/// the separator space); a data ending in a line break gets a last empty `data: ` line; empty
-/// data is written `data: ` and reaches the receiver as an empty message. Nothing is allocated and nothing is formatted:
-/// the data is scanned for line breaks with `memchr` and each run between them is copied
-/// whole, straight into the spare capacity of `dst` when it is large enough (a reused or
-/// pre-reserved buffer) and with [`BufMut::put_slice`] otherwise.
+/// there is one; an empty id resets the receiver's last event ID), `retry: <milliseconds>`
+/// (when the event has a [`retry`](Event::retry); written as [`encode_retry`] writes it),
+/// one `data: <line>` per line of the data, split at CR, LF and CRLF, and an empty line. The
+/// space after the colon is always written, so a value that starts with a space keeps it
+/// (the receiver strips only the separator space); a data ending in a line break gets a last
+/// empty `data: ` line; empty data is written `data: ` and reaches the receiver as an empty
+/// message. Nothing is allocated, and nothing but a retry's digits is formatted: the data is
+/// scanned for line breaks with `memchr` and each run between them is copied whole, straight
+/// into the spare capacity of `dst` when it is large enough (a reused or pre-reserved
+/// buffer) and with [`BufMut::put_slice`] otherwise.
 ///
 /// Receivers turn CR and CRLF inside data into LF: that is the protocol's normalisation, so
 /// an event with data `"a\r\nb"` arrives as `"a\nb"`.
@@ -410,41 +441,68 @@ fn u64_digits(mut n: u64) -> ([u8; 20], usize) {
     }
 }
 
-/// The delay in whole milliseconds, as written on the wire: rounded down, and capped at
-/// `u64::MAX` (the largest value a receiver parses; about 585 million years).
-#[inline]
-fn retry_millis(delay: Duration) -> u64 {
-    u64::try_from(delay.as_millis()).unwrap_or(u64::MAX)
-}
-
-/// A `retry:` block, its digits already written out.
-struct RetryItem {
+/// A delay as the value of a `retry:` line: whole milliseconds in base ten, rounded down and
+/// capped at `u64::MAX` (the largest value a receiver parses; about 585 million years).
+struct Millis {
     digits: [u8; 20],
     start: usize,
 }
 
-impl RetryItem {
+impl Millis {
+    #[inline]
     fn new(delay: Duration) -> Self {
-        let (digits, start) = u64_digits(retry_millis(delay));
-        RetryItem { digits, start }
+        let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        let (digits, start) = u64_digits(millis);
+        Millis { digits, start }
     }
 
-    fn len(&self) -> usize {
-        RETRY_PREFIX.len() + (self.digits.len() - self.start) + 2
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        &self.digits[self.start..]
     }
 }
 
-impl Item for RetryItem {
+/// A block of one line and the empty line that ends it: an id-only block or a retry block.
+struct OneLineBlock<'a> {
+    prefix: &'static [u8],
+    value: &'a [u8],
+}
+
+impl OneLineBlock<'_> {
+    fn len(&self) -> usize {
+        line_len(self.prefix, self.value) + 1
+    }
+
+    fn emit<B: BufMut + ?Sized>(&self, dst: &mut B) -> Result<usize, EncodeError> {
+        let len = self.len();
+        emit(self, dst, len, || len)
+    }
+}
+
+impl Item for OneLineBlock<'_> {
     fn write<S: Sink>(&self, sink: &mut S) -> usize {
-        sink.put(RETRY_PREFIX);
-        sink.put(&self.digits[self.start..]);
-        sink.put(b"\n\n");
-        self.len()
+        let len = put_line(sink, self.prefix, self.value) + 1;
+        sink.put(b"\n");
+        len
+    }
+}
+
+fn retry_block(millis: &Millis) -> OneLineBlock<'_> {
+    OneLineBlock {
+        prefix: RETRY_PREFIX,
+        value: millis.as_bytes(),
+    }
+}
+
+fn id_only_block(id: &[u8]) -> OneLineBlock<'_> {
+    OneLineBlock {
+        prefix: ID_PREFIX,
+        value: id,
     }
 }
 
 fn retry_len(delay: Duration) -> usize {
-    RetryItem::new(delay).len()
+    retry_block(&Millis::new(delay)).len()
 }
 
 /// Writes a `retry:` block that sets the receiver's reconnection time, and returns the
@@ -454,6 +512,10 @@ fn retry_len(delay: Duration) -> usize {
 /// 1.5 s), rounded down to a whole millisecond and capped at `u64::MAX` ms. The block ends
 /// with an empty line; it dispatches no event, but a receiver applies the retry as soon as it
 /// reads the line ([`Step::Retry`](crate::Step::Retry)).
+///
+/// Some clients (Python's httpx-sse and sseclient among them) hand the application an empty
+/// event for a block without data. When there is an event to send, put the retry inside its
+/// block instead, with [`EventBuilder::retry`](crate::EventBuilder::retry).
 ///
 /// # Errors
 ///
@@ -474,9 +536,7 @@ pub fn encode_retry<B: BufMut + ?Sized>(
     delay: Duration,
     dst: &mut B,
 ) -> Result<usize, EncodeError> {
-    let item = RetryItem::new(delay);
-    let len = item.len();
-    emit(&item, dst, len, || len)
+    retry_block(&Millis::new(delay)).emit(dst)
 }
 
 fn comment_len(text: &[u8]) -> usize {
@@ -521,21 +581,6 @@ pub fn encode_comment<B: BufMut + ?Sized>(text: &str, dst: &mut B) -> Result<usi
     emit(&CommentItem(text), dst, bound, || comment_len(text))
 }
 
-/// Checks an id the way [`EventBuilder::build`](crate::EventBuilder::build) does.
-fn id_only_len(id: &[u8]) -> usize {
-    line_len(ID_PREFIX, id) + 1
-}
-
-struct IdOnlyItem<'a>(&'a [u8]);
-
-impl Item for IdOnlyItem<'_> {
-    fn write<S: Sink>(&self, sink: &mut S) -> usize {
-        let len = put_line(sink, ID_PREFIX, self.0) + 1;
-        sink.put(b"\n");
-        len
-    }
-}
-
 /// Writes an id-only block (`id: <id>` and an empty line), and returns the number of bytes
 /// written.
 ///
@@ -568,8 +613,7 @@ impl Item for IdOnlyItem<'_> {
 pub fn encode_id_only<B: BufMut + ?Sized>(id: &str, dst: &mut B) -> Result<usize, EncodeError> {
     let id = id.as_bytes();
     check_id(id)?;
-    let len = id_only_len(id);
-    emit(&IdOnlyItem(id), dst, len, || len)
+    id_only_block(id).emit(dst)
 }
 
 /// Anything a server can send: an event, or one of the blocks that dispatch nothing (an
@@ -649,7 +693,8 @@ impl Message {
         Ok(Message(Kind::IdOnly(id)))
     }
 
-    /// A `retry:` block (see [`encode_retry`]).
+    /// A `retry:` block on its own (see [`encode_retry`]); to send it inside an event's
+    /// block, use [`EventBuilder::retry`](crate::EventBuilder::retry).
     ///
     /// # Example
     ///
@@ -747,7 +792,7 @@ impl Message {
     pub fn encoded_len(&self) -> usize {
         match &self.0 {
             Kind::Event(event) => encoded_len(event),
-            Kind::IdOnly(id) => id_only_len(id.as_bytes()),
+            Kind::IdOnly(id) => id_only_block(id.as_bytes()).len(),
             Kind::Retry(delay) => retry_len(*delay),
             Kind::Comment(text) => comment_len(text.as_bytes()),
         }
@@ -772,10 +817,7 @@ impl Message {
     pub fn encode<B: BufMut + ?Sized>(&self, dst: &mut B) -> Result<usize, EncodeError> {
         match &self.0 {
             Kind::Event(event) => encode(event, dst),
-            Kind::IdOnly(id) => {
-                let len = id_only_len(id.as_bytes());
-                emit(&IdOnlyItem(id.as_bytes()), dst, len, || len)
-            }
+            Kind::IdOnly(id) => id_only_block(id.as_bytes()).emit(dst),
             Kind::Retry(delay) => encode_retry(*delay, dst),
             Kind::Comment(text) => encode_comment(text.as_str(), dst),
         }
@@ -830,6 +872,20 @@ mod tests {
         encode_retry(Duration::MAX, &mut buf).unwrap();
         assert_eq!(buf, b"retry: 18446744073709551615\n\n");
         assert_eq!(retry_len(Duration::MAX), buf.len());
+    }
+
+    #[test]
+    fn an_event_retry_line_is_the_retry_block_line() {
+        for delay in [Duration::ZERO, Duration::new(1, 999_999), Duration::MAX] {
+            let mut block = Vec::new();
+            encode_retry(delay, &mut block).unwrap();
+            let event = Event::builder().retry(delay).build().unwrap();
+            let mut buf = Vec::new();
+            encode(&event, &mut buf).unwrap();
+            let retry_line = &block[..block.len() - 1];
+            assert_eq!(buf, [retry_line, b"data: \n\n"].concat(), "{delay:?}");
+            assert_eq!(encoded_len(&event), buf.len(), "{delay:?}");
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! [`Event`], the one event type shared by the parser (output) and the encoder (input).
 
+use core::time::Duration;
+
 use crate::error::{EncodeError, Field};
 use crate::text::Text;
 use crate::utf8::Utf8Bytes;
@@ -7,7 +9,9 @@ use crate::utf8::Utf8Bytes;
 /// A dispatched server-sent event: what a browser's `EventSource` hands to a listener.
 ///
 /// The same type comes out of [`Parser`](crate::Parser) and goes into the encoder, so
-/// `parse(encode(event))` can be compared with `event`. Fields are private because an event
+/// `parse(encode(event))` can be compared with `event` (a [`retry`](Event::retry) the event
+/// was sent with comes back as its own [`Step::Retry`](crate::Step::Retry), just before the
+/// event). Fields are private because an event
 /// always satisfies the wire format's rules (no line break in the type or id, no NUL in the
 /// id): the parser cannot produce anything else, and [`EventBuilder::build`] checks them.
 ///
@@ -39,6 +43,7 @@ pub struct Event {
     event: Option<Text>,
     data: Text,
     id: Option<Text>,
+    retry: Option<Duration>,
 }
 
 impl Default for Event {
@@ -64,6 +69,7 @@ impl Event {
             event: None,
             data: Text::Shared(data.into()),
             id: None,
+            retry: None,
         }
     }
 
@@ -83,7 +89,12 @@ impl Event {
     /// LF and ids with NUL are ignored before they get here).
     #[inline]
     pub(crate) fn from_parsed(event: Option<Text>, data: Text, id: Option<Text>) -> Self {
-        Event { event, data, id }
+        Event {
+            event,
+            data,
+            id,
+            retry: None,
+        }
     }
 
     /// The event type: the `event:` field, or `"message"` when there was none (or it was
@@ -148,6 +159,36 @@ impl Event {
         self.id.as_ref().map_or("", Text::as_str)
     }
 
+    /// The reconnection time this event is sent with ([`EventBuilder::retry`]): written as a
+    /// `retry:` line inside the event's block.
+    ///
+    /// Always `None` on a parsed event: reconnection time belongs to the connection, not to
+    /// an event, so [`Parser`](crate::Parser) reports each `retry:` line as its own
+    /// [`Step::Retry`](crate::Step::Retry) as soon as it reads it (before the event of the
+    /// same block).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_proto::{encode, Event, Parser, Step};
+    ///
+    /// let event = Event::builder().data("x").retry(Duration::from_secs(2)).build()?;
+    /// assert_eq!(event.retry(), Some(Duration::from_secs(2)));
+    ///
+    /// let mut wire = Vec::new();
+    /// encode(&event, &mut wire)?;
+    /// let mut input = &wire[..];
+    /// let mut parser = Parser::new();
+    /// assert_eq!(parser.poll(&mut input), Ok(Step::Retry(Duration::from_secs(2))));
+    /// let Ok(Step::Event(parsed)) = parser.poll(&mut input) else { panic!() };
+    /// assert_eq!(parsed.retry(), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn retry(&self) -> Option<Duration> {
+        self.retry
+    }
+
     /// The data as `Utf8Bytes` to keep: a reference-count bump when the data is stored in a
     /// shared buffer, or one small allocation when it is short enough to be stored inline
     /// (under 40 bytes; parsed events keep such data inline to spare every event two atomic
@@ -167,6 +208,7 @@ impl Event {
 
     /// Splits the event into `(event, data, id)`: no copy for values in shared buffers, a
     /// small allocation each for values stored inline (see [`data_bytes`](Self::data_bytes)).
+    /// The [`retry`](Self::retry), a `Copy` value, is not among them: read it first.
     ///
     /// # Example
     ///
@@ -306,6 +348,7 @@ impl<'a> EventRef<'a> {
             event: self.event.map(Text::copy_from_str),
             data: Text::copy_from_str(self.data),
             id: self.id.map(Text::copy_from_str),
+            retry: None,
         }
     }
 
@@ -403,13 +446,19 @@ impl<'a> EventRef<'a> {
             event: self.event,
             data: self.data,
             id: self.id,
+            retry: None,
         }
     }
 }
 
 impl PartialEq<Event> for EventRef<'_> {
     fn eq(&self, other: &Event) -> bool {
-        self.event == other.event() && self.data == other.data() && self.id == other.id()
+        // A lent event never carries a retry (the parser reports it as its own step), so it
+        // differs from an event built with one, as two `Event`s would.
+        self.event == other.event()
+            && self.data == other.data()
+            && self.id == other.id()
+            && other.retry().is_none()
     }
 }
 
@@ -438,6 +487,7 @@ pub struct EventBuilder {
     event: Option<Utf8Bytes>,
     data: Utf8Bytes,
     id: Option<Utf8Bytes>,
+    retry: Option<Duration>,
 }
 
 impl EventBuilder {
@@ -481,6 +531,35 @@ impl EventBuilder {
         self
     }
 
+    /// Sets the receiver's reconnection time, sent as a `retry:` line inside this event's
+    /// block: whole milliseconds, rounded down and capped at `u64::MAX` ms, as
+    /// [`encode_retry`](crate::encode_retry) writes it.
+    ///
+    /// Prefer it to a separate [`Message::retry`](crate::Message::retry) block when there is
+    /// an event to send: some clients (Python's httpx-sse and sseclient among them) hand the
+    /// application an empty event for a block without data, which breaks code that parses
+    /// every event's data as JSON. Any value is accepted; nothing here can fail.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let event = sse_proto::Event::builder()
+    ///     .id("1")
+    ///     .data("{}")
+    ///     .retry(Duration::from_millis(1500))
+    ///     .build()?;
+    /// let mut buf = Vec::new();
+    /// sse_proto::encode(&event, &mut buf)?;
+    /// assert_eq!(buf, b"id: 1\nretry: 1500\ndata: {}\n\n");
+    /// # Ok::<(), sse_proto::EncodeError>(())
+    /// ```
+    pub fn retry(mut self, delay: Duration) -> Self {
+        self.retry = Some(delay);
+        self
+    }
+
     /// Checks the fields and returns the event.
     ///
     /// # Errors
@@ -510,6 +589,7 @@ impl EventBuilder {
             event: self.event.map(Text::Shared),
             data: Text::Shared(self.data),
             id: self.id.map(Text::Shared),
+            retry: self.retry,
         })
     }
 }

@@ -1,13 +1,17 @@
 //! The HTTP rules around an event stream, for both ends: the response headers a server
 //! sends, the `Last-Event-ID` request header it reads, and the `Content-Type` check a client
-//! makes (`SPEC.md` sections 4 and 5).
+//! makes. The stream itself is defined by the WHATWG HTML standard
+//! (<https://html.spec.whatwg.org/multipage/server-sent-events.html>); caching by RFC 9111,
+//! connection headers by RFC 9112 (HTTP/1.1), RFC 9113 (HTTP/2) and RFC 9114 (HTTP/3).
 //!
 //! Header names are given in lower case: HTTP/2 and HTTP/3 require it on the wire, HTTP/1.x
 //! ignores case, and `http::HeaderName::from_static` accepts nothing else.
 
 use crate::error::LastEventIdError;
 
-/// The MIME type of an event stream.
+/// The MIME type of an event stream, bare: what a client sends in `Accept`, and the MIME
+/// essence [`is_event_stream`] compares a response's `Content-Type` with. A server sends
+/// [`EVENT_STREAM_CONTENT_TYPE`] instead.
 ///
 /// # Example
 ///
@@ -15,6 +19,26 @@ use crate::error::LastEventIdError;
 /// assert_eq!(sse_proto::EVENT_STREAM_MIME_TYPE, "text/event-stream");
 /// ```
 pub const EVENT_STREAM_MIME_TYPE: &str = "text/event-stream";
+
+/// The `Content-Type` a server sends with an event stream: [`EVENT_STREAM_MIME_TYPE`] with
+/// `charset=utf-8`.
+///
+/// An event stream is always UTF-8, and a conforming client decodes it as UTF-8 whatever the
+/// header says, so the parameter changes nothing there. It matters to clients that take the
+/// charset from the header and fall back to ISO-8859-1 for `text/*` without one (Python's
+/// sseclient, through `requests`): they would turn every non-ASCII character into mojibake.
+/// The registration of `text/event-stream` allows a `charset` parameter only with the value
+/// `utf-8`.
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::{is_event_stream, EVENT_STREAM_CONTENT_TYPE};
+///
+/// assert_eq!(EVENT_STREAM_CONTENT_TYPE, "text/event-stream; charset=utf-8");
+/// assert!(is_event_stream(EVENT_STREAM_CONTENT_TYPE.as_bytes()));
+/// ```
+pub const EVENT_STREAM_CONTENT_TYPE: &str = "text/event-stream; charset=utf-8";
 
 /// The HTTP version a response goes out on: it decides whether `Connection: keep-alive` may
 /// be sent.
@@ -40,9 +64,10 @@ pub enum HttpVersion {
     Http3,
 }
 
+/// The headers for HTTP/1.x; HTTP/2 and HTTP/3 take all but the last.
 const HTTP1_HEADERS: [(&str, &str); 4] = [
-    ("content-type", EVENT_STREAM_MIME_TYPE),
-    ("cache-control", "no-cache"),
+    ("content-type", EVENT_STREAM_CONTENT_TYPE),
+    ("cache-control", "no-store"),
     ("x-accel-buffering", "no"),
     ("connection", "keep-alive"),
 ];
@@ -50,12 +75,18 @@ const HTTP1_HEADERS: [(&str, &str); 4] = [
 /// The headers a server sends with an event stream, as `(name, value)` pairs to copy into
 /// the response:
 ///
-/// - `content-type: text/event-stream`;
-/// - `cache-control: no-cache`, so no cache or proxy stores or replays the stream;
-/// - `x-accel-buffering: no`, so nginx passes each event on at once instead of buffering;
-/// - `connection: keep-alive` on HTTP/1.0 and HTTP/1.1 only: HTTP/2 and HTTP/3 forbid
-///   connection-specific headers (RFC 9113 section 8.2.2), and some clients reset the stream
-///   when they see one.
+/// - `content-type: text/event-stream; charset=utf-8` ([`EVENT_STREAM_CONTENT_TYPE`]): the
+///   MIME essence clients check, and the only charset an event stream may declare;
+/// - `cache-control: no-store`: no cache may store any part of the response (RFC 9111
+///   section 5.2.2.5). `no-cache` would be weaker: it lets a cache store the response and
+///   reuse it after revalidating with the server (section 5.2.2.4), and an event stream must
+///   never be replayed from a cache, nor its events kept on a proxy's disk;
+/// - `x-accel-buffering: no`: nginx's per-response switch for `proxy_buffering`, so nginx
+///   passes each event on as it arrives instead of holding it until its buffer fills;
+/// - `connection: keep-alive` on HTTP/1.0 and HTTP/1.1 only, the convention of event-stream
+///   servers for HTTP/1.x peers. HTTP/2 and HTTP/3 forbid connection-specific headers (RFC
+///   9113 section 8.2.2, RFC 9114 section 4.2): a response carrying one is malformed, and a
+///   client resets the stream it came on.
 ///
 /// Status 200, and no compression middleware that buffers (each event must be flushed as it
 /// is written).
@@ -69,7 +100,8 @@ const HTTP1_HEADERS: [(&str, &str); 4] = [
 /// for (name, value) in response_headers(HttpVersion::Http11) {
 ///     response.push(format!("{name}: {value}"));
 /// }
-/// assert_eq!(response[1], "content-type: text/event-stream");
+/// assert_eq!(response[1], "content-type: text/event-stream; charset=utf-8");
+/// assert_eq!(response[2], "cache-control: no-store");
 /// assert_eq!(response.last().unwrap(), "connection: keep-alive");
 ///
 /// let h2 = response_headers(HttpVersion::Http2);

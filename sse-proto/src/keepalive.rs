@@ -52,7 +52,9 @@ impl Default for KeepAliveConfig {
 }
 
 /// Schedules keep-alive pings for one server connection: a ping after `interval` without
-/// writes, so proxies and load balancers do not drop an idle stream (`SPEC.md` section 5).
+/// writes, so proxies and load balancers do not drop an idle stream (the standard's
+/// [authoring notes](https://html.spec.whatwg.org/multipage/server-sent-events.html#authoring-notes)
+/// suggest a comment line about every 15 seconds).
 ///
 /// # Call order
 ///

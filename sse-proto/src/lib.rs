@@ -179,7 +179,8 @@ pub use error::{EncodeError, Field, LastEventIdError, OpenError, ParseError};
 pub use event::{Event, EventBuilder, EventRef};
 pub use frame::{Frame, KeepAlivePing};
 pub use http::{
-    is_event_stream, parse_last_event_id, response_headers, HttpVersion, EVENT_STREAM_MIME_TYPE,
+    is_event_stream, parse_last_event_id, response_headers, HttpVersion, EVENT_STREAM_CONTENT_TYPE,
+    EVENT_STREAM_MIME_TYPE,
 };
 #[cfg(feature = "json")]
 pub use json::json_data;

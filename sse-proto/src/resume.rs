@@ -129,7 +129,9 @@ impl DoubleEndedIterator for ReplayFrames<'_> {
 }
 
 /// The recent frames of one stream, bounded by count and bytes, so a client that
-/// reconnects with `Last-Event-ID` gets what it missed (`SPEC.md` section 5).
+/// reconnects with
+/// [`Last-Event-ID`](https://html.spec.whatwg.org/multipage/server-sent-events.html#the-last-event-id-header)
+/// gets what it missed.
 ///
 /// Only frames with an id are kept (events with an `id:`, id-only checkpoints): a position
 /// in the stream is an id, and a client can only resume after one. So give an id to every

@@ -1,43 +1,149 @@
-//! The HTTP rules (SPEC.md sections 4 and 5): response headers per HTTP version, reading the
-//! Last-Event-ID request header, the Content-Type check.
+//! The HTTP rules: the response headers per HTTP version, one test per header named after
+//! the rule it follows (WHATWG HTML for the content type, RFC 9111 for caching, nginx's
+//! convention for buffering, RFC 9113 / RFC 9114 for connection headers); reading the
+//! Last-Event-ID request header; the Content-Type check.
 
 use sse_proto::{
     is_event_stream, parse_last_event_id, response_headers, HttpVersion, LastEventIdError,
-    EVENT_STREAM_MIME_TYPE,
+    EVENT_STREAM_CONTENT_TYPE, EVENT_STREAM_MIME_TYPE,
 };
 
+const HTTP1: [HttpVersion; 2] = [HttpVersion::Http10, HttpVersion::Http11];
+const MULTIPLEXED: [HttpVersion; 2] = [HttpVersion::Http2, HttpVersion::Http3];
+const ALL_VERSIONS: [HttpVersion; 4] = [
+    HttpVersion::Http10,
+    HttpVersion::Http11,
+    HttpVersion::Http2,
+    HttpVersion::Http3,
+];
+
+/// The value of the one header called `name`; fails when it is sent twice.
+fn header(version: HttpVersion, name: &str) -> Option<&'static str> {
+    let mut values = response_headers(version)
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|&(_, value)| value);
+    let value = values.next();
+    assert_eq!(values.next(), None, "{name} sent twice on {version:?}");
+    value
+}
+
+/// The comma-separated directives of a header value, trimmed and lower-cased.
+fn directives(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|d| d.trim().to_ascii_lowercase())
+        .collect()
+}
+
 #[test]
-fn http1_response_headers_include_connection_keep_alive() {
-    for version in [HttpVersion::Http10, HttpVersion::Http11] {
+fn every_response_header_sent_is_checked_by_a_rule_below() {
+    for version in HTTP1 {
+        let names: Vec<&str> = response_headers(version).iter().map(|h| h.0).collect();
         assert_eq!(
-            response_headers(version),
+            names,
             [
-                ("content-type", "text/event-stream"),
-                ("cache-control", "no-cache"),
-                ("x-accel-buffering", "no"),
-                ("connection", "keep-alive"),
-            ]
+                "content-type",
+                "cache-control",
+                "x-accel-buffering",
+                "connection"
+            ],
+            "{version:?}"
+        );
+    }
+    for version in MULTIPLEXED {
+        let names: Vec<&str> = response_headers(version).iter().map(|h| h.0).collect();
+        assert_eq!(
+            names,
+            ["content-type", "cache-control", "x-accel-buffering"],
+            "{version:?}"
         );
     }
 }
 
 #[test]
-fn http2_and_http3_response_headers_have_no_connection_header() {
-    for version in [HttpVersion::Http2, HttpVersion::Http3] {
+fn content_type_has_the_event_stream_essence_and_only_a_utf_8_charset() {
+    assert_eq!(EVENT_STREAM_MIME_TYPE, "text/event-stream");
+    for version in ALL_VERSIONS {
+        let value = header(version, "content-type").expect("a content type");
+        assert_eq!(value, EVENT_STREAM_CONTENT_TYPE, "{version:?}");
+        // The essence is what every client checks (WHATWG: parameters are ignored).
+        assert!(is_event_stream(value.as_bytes()), "{version:?}");
+        let mut parts = value.split(';').map(str::trim);
+        assert_eq!(parts.next(), Some(EVENT_STREAM_MIME_TYPE));
+        // An event stream is UTF-8 only: the one parameter it may carry is charset=utf-8,
+        // sent for the clients that decode by the header's charset.
+        let parameters: Vec<(String, String)> = parts
+            .map(|p| {
+                let (name, value) = p.split_once('=').expect("name=value");
+                (name.to_ascii_lowercase(), value.to_ascii_lowercase())
+            })
+            .collect();
         assert_eq!(
-            response_headers(version),
-            [
-                ("content-type", "text/event-stream"),
-                ("cache-control", "no-cache"),
-                ("x-accel-buffering", "no"),
-            ]
+            parameters,
+            [("charset".to_string(), "utf-8".to_string())],
+            "{version:?}"
         );
+    }
+}
+
+#[test]
+fn cache_control_is_no_store_so_no_cache_keeps_or_replays_the_stream() {
+    // RFC 9111: `no-store` forbids storing any part of the response; `no-cache` would allow
+    // storing it and reusing it after revalidation, and a directive such as `public` or
+    // `max-age` beside it would only muddy that.
+    for version in ALL_VERSIONS {
+        let value = header(version, "cache-control").expect("a cache-control header");
+        assert_eq!(directives(value), ["no-store"], "{version:?}");
+    }
+}
+
+#[test]
+fn x_accel_buffering_is_no_so_nginx_forwards_each_event_at_once() {
+    for version in ALL_VERSIONS {
+        assert_eq!(
+            header(version, "x-accel-buffering"),
+            Some("no"),
+            "{version:?}"
+        );
+    }
+}
+
+#[test]
+fn connection_keep_alive_is_sent_on_http1_only() {
+    for version in HTTP1 {
+        assert_eq!(
+            header(version, "connection").map(directives),
+            Some(vec!["keep-alive".to_string()]),
+            "{version:?}"
+        );
+    }
+    for version in MULTIPLEXED {
+        assert_eq!(header(version, "connection"), None, "{version:?}");
+    }
+}
+
+#[test]
+fn http2_and_http3_responses_carry_no_connection_specific_header() {
+    // RFC 9113 section 8.2.2 and RFC 9114 section 4.2: a message with any of these is
+    // malformed.
+    for version in MULTIPLEXED {
+        for name in [
+            "connection",
+            "keep-alive",
+            "proxy-connection",
+            "transfer-encoding",
+            "upgrade",
+        ] {
+            assert_eq!(header(version, name), None, "{name} on {version:?}");
+        }
     }
 }
 
 #[test]
 fn header_names_are_lower_case() {
-    for version in [HttpVersion::Http11, HttpVersion::Http2] {
+    // Required on the wire by HTTP/2 and HTTP/3 (RFC 9113 section 8.2.1).
+    for version in ALL_VERSIONS {
         for (name, _) in response_headers(version) {
             assert_eq!(*name, name.to_ascii_lowercase());
         }

@@ -7,13 +7,13 @@
 //! untouched, frames hold the same bytes as `encode`, and invalid values are refused with the
 //! typed error instead of being injected or stripped.
 
-#[path = "common/naive.rs"]
-mod naive;
+mod common;
 #[path = "common/sent.rs"]
 mod sent;
 
 use std::time::Duration;
 
+use common::naive;
 use naive::Out;
 use proptest::prelude::*;
 use sent::{expected, normalise, Sent};
@@ -150,11 +150,13 @@ fn sent_event() -> impl Strategy<Value = Sent> {
         prop::option::of(event_type()),
         data(),
         prop::option::of(id()),
+        prop::option::weighted(0.25, delay()),
     )
-        .prop_map(|(event_type, data, id)| Sent::Event {
+        .prop_map(|(event_type, data, id, retry)| Sent::Event {
             event_type,
             data,
             id,
+            retry,
         })
 }
 
@@ -171,7 +173,8 @@ fn sent_message() -> impl Strategy<Value = Sent> {
 // Properties. Case counts are proptest's defaults, so PROPTEST_CASES controls them.
 
 proptest! {
-    /// One event, encoded, comes back as itself (data normalised, id as sent).
+    /// One event, encoded, comes back as itself (data normalised, id as sent), after its
+    /// retry when it has one.
     #[test]
     fn event_round_trips(sent in sent_event()) {
         let event = sent.event();
@@ -182,11 +185,19 @@ proptest! {
         // Re-encoding what was parsed gives what a receiver saw the first time.
         let mut parser = Parser::new();
         let mut input = &bytes[..];
+        if let Some(delay) = event.retry() {
+            let millis = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+            prop_assert_eq!(
+                parser.poll(&mut input),
+                Ok(Step::Retry(Duration::from_millis(millis)))
+            );
+        }
         match parser.poll(&mut input) {
             Ok(Step::Event(parsed)) => {
                 prop_assert_eq!(parsed.data(), normalise(event.data()));
                 prop_assert_eq!(parsed.event_type(), event.event_type());
                 prop_assert_eq!(parsed.id(), event.id());
+                prop_assert_eq!(parsed.retry(), None);
                 prop_assert_eq!(encoded_len(&parsed), encode_to_vec(&parsed).len());
             }
             other => prop_assert!(false, "expected an event, got {:?}", other),
@@ -402,6 +413,119 @@ fn retry_is_written_in_milliseconds() {
         parser.poll(&mut input),
         Ok(Step::Retry(Duration::from_millis(1500)))
     );
+}
+
+#[test]
+fn retry_inside_an_event_block_is_written_before_the_data_by_every_encoder() {
+    let event = Event::builder()
+        .event("delta")
+        .id("7")
+        .data("{\"n\":1}\r\nsecond")
+        .retry(Duration::from_micros(2_500_999))
+        .build()
+        .unwrap();
+    let wire: &[u8] = b"event: delta\nid: 7\nretry: 2500\ndata: {\"n\":1}\ndata: second\n\n";
+    assert_eq!(encoded_len(&event), wire.len());
+    assert_eq!(encode_to_vec(&event), wire);
+
+    // An exact-size slice takes the direct path; its length must be exact to fit at all.
+    let mut exact = vec![0u8; wire.len()];
+    let mut slice = &mut exact[..];
+    assert_eq!(encode(&event, &mut slice), Ok(wire.len()));
+    assert_eq!(exact, wire);
+
+    let message = Message::event(event.clone());
+    assert_eq!(message.encoded_len(), wire.len());
+    let mut via_message = Vec::new();
+    assert_eq!(message.encode(&mut via_message), Ok(wire.len()));
+    assert_eq!(via_message, wire);
+
+    let frame = Frame::from_event(&event);
+    assert_eq!(&frame.as_bytes()[..], wire);
+    assert_eq!(
+        frame.id(),
+        Some("7"),
+        "the retry line moved the id's offset"
+    );
+    assert_eq!(Frame::from_message(&message), frame);
+
+    for available in 0..wire.len() {
+        let mut small = vec![0xAAu8; available];
+        let mut slice = &mut small[..];
+        assert_eq!(
+            encode(&event, &mut slice),
+            Err(EncodeError::BufferTooSmall {
+                required: wire.len(),
+                available
+            })
+        );
+        let mut slice = &mut small[..];
+        assert_eq!(
+            message.encode(&mut slice),
+            Err(EncodeError::BufferTooSmall {
+                required: wire.len(),
+                available
+            })
+        );
+        assert!(
+            small.iter().all(|&b| b == 0xAA),
+            "a refused encode wrote bytes into {available}"
+        );
+    }
+}
+
+#[test]
+fn retry_inside_an_event_block_is_reported_before_the_event_under_every_chunking() {
+    let mut wire = encode_to_vec(
+        &Event::builder()
+            .id("1")
+            .data("x")
+            .retry(Duration::from_millis(1500))
+            .build()
+            .unwrap(),
+    );
+    encode(&Event::new("y"), &mut wire).unwrap();
+    assert_eq!(wire, b"id: 1\nretry: 1500\ndata: x\n\ndata: y\n\n");
+    let last_event_id = common::assert_all_chunkings(
+        &wire,
+        &[
+            Out::Retry(1500),
+            common::msg("x", Some("1")),
+            common::msg("y", Some("1")),
+        ],
+    );
+    assert_eq!(last_event_id, "1");
+}
+
+#[test]
+fn parsed_and_lent_events_carry_no_retry() {
+    let mut parser = Parser::new();
+    let mut input: &[u8] = b"retry: 10\ndata: a\n\nretry: 20\ndata: b\n\n";
+    assert_eq!(
+        parser.poll(&mut input),
+        Ok(Step::Retry(Duration::from_millis(10)))
+    );
+    let Ok(Step::Event(owned)) = parser.poll(&mut input) else {
+        panic!("expected an event");
+    };
+    assert_eq!(owned.retry(), None);
+    assert_eq!(
+        parser.poll_ref(&mut input),
+        Ok(StepRef::Retry(Duration::from_millis(20)))
+    );
+    let Ok(StepRef::Event(lent)) = parser.poll_ref(&mut input) else {
+        panic!("expected an event");
+    };
+    assert_eq!(lent.to_event().retry(), None);
+    // A lent event equals its copy, not the same event sent with a retry.
+    let with_retry = Event::builder()
+        .data("b")
+        .retry(Duration::from_millis(20))
+        .build()
+        .unwrap();
+    assert_eq!(lent, lent.to_event());
+    assert_ne!(lent, with_retry);
+    assert_ne!(with_retry, lent);
 }
 
 #[test]

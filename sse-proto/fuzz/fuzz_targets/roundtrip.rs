@@ -1,7 +1,8 @@
 //! `roundtrip`: whatever the encoder accepts, the parser reads back.
 //!
 //! The fuzz input drives (through `libfuzzer_sys::arbitrary::Unstructured`) a list of
-//! messages: events (type, data, id), id-only blocks, retries and comments, from an alphabet
+//! messages: events (type, data, id, sometimes a retry inside the event's block), id-only
+//! blocks, retries and comments, from an alphabet
 //! rich in CR, LF, NUL, spaces and colons. For each one:
 //!
 //! - an invalid value (CR/LF in the event type or id, NUL in the id) must be refused by
@@ -11,8 +12,9 @@
 //!   a slice one byte short must get `BufferTooSmall` and stay untouched.
 //!
 //! The encoded stream, parsed whole and in chunks, must give back the events (data with CR
-//! and CRLF read as LF, the persisting last event ID), the retries (in whole milliseconds)
-//! and the comment lines, and the final last event ID; the model `naive::parse` must agree.
+//! and CRLF read as LF, the persisting last event ID), the retries (in whole milliseconds;
+//! an event's own retry just before the event) and the comment lines, and the final last
+//! event ID; the model `naive::parse` must agree.
 #![no_main]
 
 use std::time::Duration;
@@ -200,6 +202,11 @@ fn message(u: &mut Unstructured<'_>) -> Result<Sent> {
             event_type: optional_field(u)?,
             data: text(u)?,
             id: optional_field(u)?,
+            retry: if u.ratio(1, 4)? {
+                Some(delay(u)?)
+            } else {
+                None
+            },
         },
         3 => Sent::IdOnly(field(u)?),
         4 => Sent::Retry(delay(u)?),

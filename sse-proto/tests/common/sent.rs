@@ -16,6 +16,7 @@ pub enum Sent {
         event_type: Option<String>,
         data: String,
         id: Option<String>,
+        retry: Option<Duration>,
     },
     IdOnly(String),
     Retry(Duration),
@@ -33,6 +34,7 @@ impl Sent {
             event_type,
             data,
             id,
+            retry,
         } = self
         else {
             panic!("not an event: {self:?}");
@@ -44,6 +46,9 @@ impl Sent {
         if let Some(id) = id {
             builder = builder.id(id.clone());
         }
+        if let Some(retry) = retry {
+            builder = builder.retry(*retry);
+        }
         builder.build()
     }
 }
@@ -53,7 +58,13 @@ pub fn normalise(text: &str) -> String {
     text.replace("\r\n", "\n").replace('\r', "\n")
 }
 
-/// What a receiver reports for `sent`, in order, and its final last event ID.
+/// A delay as a receiver reads it: whole milliseconds, capped at `u64::MAX`.
+fn retry_millis(delay: &Duration) -> Out {
+    Out::Retry(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// What a receiver reports for `sent`, in order, and its final last event ID. A retry sent
+/// inside an event's block is reported on its own, before that event.
 pub fn expected(sent: &[Sent]) -> (Vec<Out>, String) {
     let mut out = Vec::new();
     let mut last_event_id: Option<String> = None;
@@ -63,7 +74,9 @@ pub fn expected(sent: &[Sent]) -> (Vec<Out>, String) {
                 event_type,
                 data,
                 id,
+                retry,
             } => {
+                out.extend(retry.as_ref().map(retry_millis));
                 if id.is_some() {
                     last_event_id.clone_from(id);
                 }
@@ -77,9 +90,7 @@ pub fn expected(sent: &[Sent]) -> (Vec<Out>, String) {
                 });
             }
             Sent::IdOnly(id) => last_event_id = Some(id.clone()),
-            Sent::Retry(delay) => out.push(Out::Retry(
-                u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-            )),
+            Sent::Retry(delay) => out.push(retry_millis(delay)),
             Sent::Comment(text) => {
                 for line in normalise(text).split('\n') {
                     out.push(Out::Comment(line.to_string()));
