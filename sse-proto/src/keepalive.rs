@@ -52,7 +52,10 @@ impl Default for KeepAliveConfig {
 }
 
 /// Schedules keep-alive pings for one server connection: a ping after `interval` without
-/// writes, so proxies and load balancers do not drop an idle stream (`SPEC.md` section 5).
+/// writes, so proxies and load balancers do not drop an idle stream. The [standard]'s
+/// authoring notes recommend the same: a comment line every 15 seconds or so.
+///
+/// [standard]: https://html.spec.whatwg.org/multipage/server-sent-events.html
 ///
 /// # Call order
 ///

@@ -129,7 +129,12 @@ impl DoubleEndedIterator for ReplayFrames<'_> {
 }
 
 /// The recent frames of one stream, bounded by count and bytes, so a client that
-/// reconnects with `Last-Event-ID` gets what it missed (`SPEC.md` section 5).
+/// reconnects gets what it missed. A reconnecting `EventSource` sends the last event ID it
+/// has seen (set by the stream's latest `id:` field) in a `Last-Event-ID` request header,
+/// as the [standard] prescribes; this buffer finds that id and hands back the frames after
+/// it.
+///
+/// [standard]: https://html.spec.whatwg.org/multipage/server-sent-events.html
 ///
 /// Only frames with an id are kept (events with an `id:`, id-only checkpoints): a position
 /// in the stream is an id, and a client can only resume after one. So give an id to every
