@@ -193,7 +193,7 @@ pub use resume::{Replay, ReplayFrames, ResumeBuffer, ResumeLimits};
 pub use stall::{StallDetector, Stalled};
 pub use utf8::Utf8Bytes;
 
-/// The README's Rust examples, compiled and run as doctests.
+/// The crate README's Rust examples (its crates.io page), compiled and run as doctests.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
