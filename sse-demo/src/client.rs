@@ -4,7 +4,7 @@
 //!
 //! The rules (request headers, response checks, the last event ID, reconnection times,
 //! backoff, the read timeout) all live in [`sse_proto::Client`]; this file only moves bytes
-//! and sleeps. [`Core`] is the part the blocking client shares.
+//! and sleeps. Its crate-private `Core` is the part the blocking client shares.
 //!
 //! ```no_run
 //! # async fn run() {
