@@ -14,3 +14,9 @@ pub mod cli;
 pub mod client;
 pub mod script;
 pub mod server;
+
+/// The workspace README's Rust examples, compiled and run as doctests. They live here, not in
+/// `sse-proto`, because the published crate must not reach outside its own package.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct WorkspaceReadmeDoctests;

@@ -8,7 +8,7 @@
 /// The grammar of an event stream is total: every byte sequence parses, so the only parse
 /// errors are the limits of [`ParserConfig`](crate::ParserConfig). After an error the parser
 /// carries on: the oversized event is dropped (its `id` and `retry` fields still take effect)
-/// and parsing resumes at the next event. See `docs/limits.md`.
+/// and parsing resumes at the next event.
 ///
 /// # Example
 ///
@@ -120,10 +120,24 @@ pub enum EncodeError {
 /// The server's response cannot open an event stream (the standard's "fail the
 /// connection"), or the client was not waiting for one.
 ///
-/// Returned by [`Client::handle_response`](crate::Client::handle_response). Except for a
-/// status the opt-in retry policy covers
-/// ([`ClientConfig::retry_server_errors`](crate::ClientConfig::retry_server_errors)), the
+/// Returned by [`Client::handle_response`][handle_response]. Except for a status the opt-in
+/// retry policy covers ([`ClientConfig::retry_server_errors`][retry_server_errors]), the
 /// client is then closed for good: browsers never reconnect after these.
+///
+#[cfg_attr(
+    feature = "std",
+    doc = "[handle_response]: crate::Client::handle_response"
+)]
+#[cfg_attr(
+    feature = "std",
+    doc = "[retry_server_errors]: crate::ClientConfig::retry_server_errors"
+)]
+// `Client` needs `std`; without it, its names link to the crate's list of features.
+#[cfg_attr(not(feature = "std"), doc = "[handle_response]: crate#crate-features")]
+#[cfg_attr(
+    not(feature = "std"),
+    doc = "[retry_server_errors]: crate#crate-features"
+)]
 ///
 /// # Example
 ///
@@ -158,10 +172,17 @@ pub enum OpenError {
         /// when there was none.
         content_type: Option<crate::Utf8Bytes>,
     },
-    /// [`handle_response`](crate::Client::handle_response) was called while the client was
-    /// not waiting for a response: it was closed (for instance by
-    /// [`close`](crate::Client::close) while the request was in flight) or already open.
-    /// Drop the response without reading its body.
+    /// [`handle_response`][handle_response] was called while the client was not waiting for
+    /// a response: it was closed (for instance by [`close`][close] while the request was in
+    /// flight) or already open. Drop the response without reading its body.
+    ///
+    #[cfg_attr(
+        feature = "std",
+        doc = "[handle_response]: crate::Client::handle_response"
+    )]
+    #[cfg_attr(feature = "std", doc = "[close]: crate::Client::close")]
+    #[cfg_attr(not(feature = "std"), doc = "[handle_response]: crate#crate-features")]
+    #[cfg_attr(not(feature = "std"), doc = "[close]: crate#crate-features")]
     #[error("the client was not waiting for a response (closed, or already open)")]
     NotAwaitingResponse,
 }

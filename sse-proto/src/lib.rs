@@ -1,5 +1,5 @@
-//! Sans-IO Server-Sent Events: a WHATWG-exact streaming parser, a validating encoder and the
-//! connection rules around them, for any runtime.
+//! Sans-IO Server-Sent Events: a streaming parser exact to the [WHATWG standard], a
+//! validating encoder and the connection rules around them, for any runtime.
 //!
 //! `sse-proto` does no I/O, reads no clock and starts no task. You move the bytes: hand the
 //! parser what your HTTP client received and take events out; hand the encoder events and
@@ -112,8 +112,8 @@
 //! The rules around the wire format, as state machines you drive with `now` (and, for
 //! jitter, a random number): no timer, clock or random generator inside. Inputs are
 //! `handle_*`, outputs `poll_*`, and `poll_timeout()` says when to call
-//! `handle_timeout(now)`; each type's docs give its call order and a whole loop over a fake
-//! transport, and `docs/sans-io.md` the loops a caller writes.
+//! `handle_timeout(now)`. Each type's docs give its call order and a whole loop over a fake
+//! transport.
 //!
 //! - [`Client`] (std): a browser's `EventSource` without the I/O: the request to send,
 //!   response checks ([`OpenError`]), reconnection with the server's `retry:`, optional
@@ -139,7 +139,14 @@
 //!   stay).
 //! - `json`: `json_data`, `Event::json` and `EventBuilder::json_data` serialize a
 //!   `serde::Serialize` value once, compactly, straight into an event's data (adds `serde`
-//!   and `serde_json`, with std).
+//!   and `serde_json`; works without `std` too).
+//!
+//! [WHATWG standard]: https://html.spec.whatwg.org/multipage/server-sent-events.html
+// Without `std` the helpers above do not exist: their names link to the feature list instead.
+#![cfg_attr(not(feature = "std"), doc = "[`Client`]: crate#crate-features")]
+#![cfg_attr(not(feature = "std"), doc = "[`KeepAlive`]: crate#crate-features")]
+#![cfg_attr(not(feature = "std"), doc = "[`StallDetector`]: crate#crate-features")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
@@ -192,7 +199,7 @@ pub use resume::{Replay, ReplayFrames, ResumeBuffer, ResumeLimits};
 pub use stall::{StallDetector, Stalled};
 pub use utf8::Utf8Bytes;
 
-/// The README's Rust examples, compiled and run as doctests.
+/// The crate README's Rust examples (its crates.io page), compiled and run as doctests.
 #[cfg(doctest)]
-#[doc = include_str!("../../README.md")]
+#[doc = include_str!("../README.md")]
 struct ReadmeDoctests;

@@ -25,7 +25,8 @@ const ARENA_CHUNK: usize = 8 * 1024;
 /// The standard sets no limits, yet an endless line or event must not grow memory without
 /// bound. The defaults let multi-megabyte events through (LLM gateways send them; a 64 KiB
 /// limit is the most common complaint about other clients) while capping what one
-/// connection can make the parser hold. See `docs/limits.md`.
+/// connection can make the parser hold. Each field says what it counts and what happens to
+/// a line or event that goes over it.
 ///
 /// # Example
 ///
