@@ -5,7 +5,7 @@ use core::time::Duration;
 use super::Client;
 
 /// Exponential backoff between reconnection attempts, off unless set in
-/// [`ClientConfig::backoff`] (browsers wait the plain reconnection time every time).
+/// [`ClientConfig::backoff`](super::ClientConfig::backoff) (browsers wait the plain reconnection time every time).
 ///
 /// The wait before reconnection attempt `n` (0 for the first one after a healthy
 /// connection) is the reconnection time multiplied by `factor` `n` times, capped at
