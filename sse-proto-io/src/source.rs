@@ -22,14 +22,18 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// ```
 /// use sse_proto_io::Incoming;
 ///
-/// let open = Incoming::Open;
+/// let open = Incoming::Open { last_event_id: Some("41".into()) };
 /// assert!(open.event().is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Incoming {
     /// A response opened the stream (a browser's `open` event).
-    Open,
+    Open {
+        /// The `Last-Event-ID` its request sent: where the stream resumes; `None` for a
+        /// stream from the start.
+        last_event_id: Option<String>,
+    },
     /// An event.
     Event(Event),
     /// The server set the reconnection time with `retry:` (already applied).
@@ -68,7 +72,12 @@ impl Incoming {
 /// use sse_proto::{CloseReason, ErrorCause, OpenError};
 /// use sse_proto_io::Error;
 ///
-/// let lost = Error::Reconnecting { cause: ErrorCause::BodyEnded, reconnect_at: Instant::now(), source: None };
+/// let lost = Error::Reconnecting {
+///     cause: ErrorCause::BodyEnded,
+///     reconnect_at: Instant::now(),
+///     after: std::time::Duration::from_secs(3),
+///     source: None,
+/// };
 /// assert!(lost.will_retry());
 /// let refused = Error::Closed {
 ///     reason: CloseReason::Failed(OpenError::Status { status: 404 }),
@@ -82,12 +91,15 @@ impl Incoming {
 pub enum Error {
     /// The connection ended, failed or was refused, and the source reconnects at
     /// `reconnect_at` (with `Last-Event-ID`). A browser fires `error` here.
-    #[error("{cause}; reconnecting")]
+    #[error("{cause}; reconnecting in {after:?}")]
     Reconnecting {
         /// What happened, as the core saw it.
         cause: ErrorCause,
         /// When the next attempt starts.
         reconnect_at: Instant,
+        /// The wait from the failure to `reconnect_at`: the reconnection time, grown by the
+        /// backoff if configured.
+        after: Duration,
         /// The transport's error, when there was one.
         #[source]
         source: Option<BoxError>,
@@ -174,6 +186,10 @@ pub(crate) struct Driver {
     source: Option<BoxError>,
     /// The cause of an `error` signal that closed the client, for the `Closed` that follows.
     closing_cause: Option<ErrorCause>,
+    /// When the transport reported the failure behind the next `error` signal.
+    failed_at: Option<Instant>,
+    /// The `Last-Event-ID` of the request in flight, for `Incoming::Open`.
+    sent_id: Option<String>,
     done: bool,
 }
 
@@ -202,6 +218,8 @@ impl Driver {
             jitter: Jitter::default(),
             source: None,
             closing_cause: None,
+            failed_at: None,
+            sent_id: None,
             done: false,
         }
     }
@@ -215,16 +233,23 @@ impl Driver {
                 return Next::Done;
             }
             match self.client.poll(now, self.jitter.next()) {
-                Action::Signal(Signal::Open) => return Next::Yield(Ok(Incoming::Open)),
+                Action::Signal(Signal::Open) => {
+                    return Next::Yield(Ok(Incoming::Open {
+                        last_event_id: self.sent_id.take(),
+                    }))
+                }
                 Action::Signal(Signal::Error {
                     cause,
                     reconnect_at: Some(reconnect_at),
                 }) => {
+                    // A read timeout fires inside this poll: it failed now.
+                    let failed_at = self.failed_at.take().unwrap_or(now);
                     return Next::Yield(Err(Error::Reconnecting {
                         cause,
                         reconnect_at,
+                        after: reconnect_at.saturating_duration_since(failed_at),
                         source: self.source.take(),
-                    }))
+                    }));
                 }
                 Action::Signal(Signal::Error { cause, .. }) => self.closing_cause = Some(cause),
                 Action::Signal(_) => {}
@@ -238,7 +263,10 @@ impl Driver {
                         }));
                     }
                 }
-                Action::Send(request) => return Next::Send(request),
+                Action::Send(request) => {
+                    self.sent_id = request.last_event_id().map(str::to_owned);
+                    return Next::Send(request);
+                }
                 Action::AwaitResponse { deadline } => return Next::AwaitResponse(deadline),
                 Action::ReadBody { deadline } => return Next::ReadBody(deadline),
                 Action::Wait { until } => return Next::Wait(until),
@@ -261,6 +289,7 @@ impl Driver {
     /// The request failed or the body ended: `source` is the transport's error, if any.
     pub(crate) fn lost(&mut self, now: Instant, source: Option<BoxError>) {
         self.source = source;
+        self.failed_at = Some(now);
         self.client.handle_disconnect(now);
     }
 
@@ -272,6 +301,7 @@ impl Driver {
         content_type: Option<&[u8]>,
         retry_after: Option<&[u8]>,
     ) -> bool {
+        self.failed_at = Some(now);
         self.client
             .handle_response(now, status, content_type, retry_after)
             .is_ok()
