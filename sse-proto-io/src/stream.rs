@@ -33,7 +33,8 @@ pin_project_lite::pin_project! {
     ///
     /// # futures_executor::block_on(async {
     /// let chunks = stream::iter([
-    ///     Ok::<_, std::io::Error>(&b"\xEF\xBBid: 1\nda"[..]),
+    ///     Ok::<_, std::io::Error>(&b"\xEF\xBB"[..]), // the BOM, split
+    ///     Ok(&b"\xBFid: 1\nda"[..]),
     ///     Ok(&b"ta: caf\xC3"[..]),
     ///     Ok(&b"\xA9\r"[..]),
     ///     Ok(&b"\n\r\n"[..]),
