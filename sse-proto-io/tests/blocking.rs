@@ -55,11 +55,7 @@ fn quick() -> ClientConfig {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn post_is_resent_with_last_event_id_after_a_cut_mid_event() {
-    let server = Server::start(vec![
-        Reply::Close(stream("id: 1\ndata: a\n\nid: 2\ndata: b")),
-        Reply::Close(stream("id: 2\ndata: b\n\ndata: [DONE]\n\n")),
-    ])
-    .await;
+    let server = Server::start(common::cut_mid_event()).await;
     let url = server.url.clone();
     let items = blocking(move || {
         let request = ureq::http::Request::post(&url)
@@ -78,22 +74,11 @@ async fn post_is_resent_with_last_event_id_after_a_cut_mid_event() {
         ["a", "b", "[DONE]"],
         "nothing lost, nothing twice"
     );
-    let requests = server.requests();
-    assert_eq!(requests.len(), 2);
-    for request in &requests {
-        assert!(
-            request.line.starts_with("POST /events "),
-            "{}",
-            request.line
-        );
-        assert_eq!(request.body, br#"{"stream":true}"#);
-        assert_eq!(request.header("content-type"), Some("application/json"));
-        assert_eq!(request.header("accept"), Some("text/event-stream"));
-        assert_eq!(request.header("cache-control"), Some("no-cache"));
-        assert_eq!(request.header("pragma"), Some("no-cache"));
-    }
-    assert_eq!(requests[0].header("last-event-id"), None);
-    assert_eq!(requests[1].header("last-event-id"), Some("1"));
+    common::assert_resent(
+        &server.requests(),
+        br#"{"stream":true}"#,
+        &[("content-type", "application/json")],
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -156,3 +156,35 @@ async fn read_request(socket: &mut TcpStream) -> Option<Recorded> {
         body,
     })
 }
+
+/// The script both clients' cut-and-resume tests serve: an event, then a cut inside the
+/// next one, which the second connection sends whole, then `[DONE]`.
+pub fn cut_mid_event() -> Vec<Reply> {
+    vec![
+        Reply::Close(stream("retry: 20\nid: 1\ndata: a\n\nid: 2\ndata: b")),
+        Reply::Close(stream("id: 2\ndata: b\n\ndata: [DONE]\n\n")),
+    ]
+}
+
+/// Checks that the two attempts of [`cut_mid_event`] sent the same `POST` (this body,
+/// these headers, the protocol's headers), the second with `Last-Event-ID: 1`.
+pub fn assert_resent(requests: &[Recorded], body: &[u8], headers: &[(&str, &str)]) {
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    for request in requests {
+        assert!(
+            request.line.starts_with("POST /events "),
+            "{}",
+            request.line
+        );
+        assert_eq!(request.body, body);
+        for (name, value) in headers.iter().chain(&[
+            ("accept", "text/event-stream"),
+            ("cache-control", "no-cache"),
+            ("pragma", "no-cache"),
+        ]) {
+            assert_eq!(request.header(name), Some(*value), "{name}");
+        }
+    }
+    assert_eq!(requests[0].header("last-event-id"), None);
+    assert_eq!(requests[1].header("last-event-id"), Some("1"));
+}
