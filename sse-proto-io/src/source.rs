@@ -4,6 +4,8 @@
 //! here: every decision is [`sse_proto::Client`]'s.
 
 use std::collections::VecDeque;
+
+use bytes::Bytes;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
@@ -211,7 +213,40 @@ pub(crate) enum Next {
 }
 
 impl Driver {
-    pub(crate) fn new(config: ClientConfig) -> Self {
+    /// A driver for the request these parts describe (sent again on every attempt).
+    pub(crate) fn for_request(
+        config: ClientConfig,
+        method: &http::Method,
+        headers: &http::HeaderMap,
+        body: Bytes,
+    ) -> Result<Self, Error> {
+        let mut driver = Driver::new(config);
+        driver.client.set_method(method.as_str())?;
+        for name in headers.keys() {
+            // Repeated fields are one field, joined (RFC 9110 section 5.3); cookies with the
+            // separator of their own grammar (RFC 6265 section 5.4).
+            let separator: &[u8] = if name == http::header::COOKIE {
+                b"; "
+            } else {
+                b", "
+            };
+            let mut joined = Vec::new();
+            for value in headers.get_all(name) {
+                if !joined.is_empty() {
+                    joined.extend_from_slice(separator);
+                }
+                joined.extend_from_slice(value.as_bytes());
+            }
+            let value = String::from_utf8(joined).map_err(|_| {
+                Error::Request(format!("the value of header {name} is not UTF-8").into())
+            })?;
+            driver.client.set_header(name.as_str(), &value)?;
+        }
+        driver.client.set_body(body);
+        Ok(driver)
+    }
+
+    fn new(config: ClientConfig) -> Self {
         Driver {
             client: Client::new(config),
             queue: VecDeque::new(),
@@ -242,7 +277,6 @@ impl Driver {
                     cause,
                     reconnect_at: Some(reconnect_at),
                 }) => {
-                    // A read timeout fires inside this poll: it failed now.
                     let failed_at = self.failed_at.take().unwrap_or(now);
                     return Next::Yield(Err(Error::Reconnecting {
                         cause,
@@ -293,6 +327,12 @@ impl Driver {
         self.client.handle_disconnect(now);
     }
 
+    /// A wait for the head or for body bytes ended at its deadline with nothing.
+    pub(crate) fn timed_out(&mut self, now: Instant) {
+        self.failed_at = Some(now);
+        self.client.handle_timeout(now);
+    }
+
     /// The response head arrived: `true` when it opened the stream.
     pub(crate) fn response(
         &mut self,
@@ -301,10 +341,14 @@ impl Driver {
         content_type: Option<&[u8]>,
         retry_after: Option<&[u8]>,
     ) -> bool {
-        self.failed_at = Some(now);
-        self.client
+        let opened = self
+            .client
             .handle_response(now, status, content_type, retry_after)
-            .is_ok()
+            .is_ok();
+        if !opened {
+            self.failed_at = Some(now);
+        }
+        opened
     }
 
     /// An error of ours that ends the source: yielded next, then nothing.
