@@ -6,7 +6,8 @@
 //! ```
 //!
 //! The body and headers go out again if the stream drops and the client reconnects (with
-//! `Last-Event-ID`, for a server that can resume). Tokens arrive as
+//! `Last-Event-ID`, for a server that can resume). An API that cannot resume starts a new,
+//! billed completion on each reconnection: hence the attempt limit below. Tokens arrive as
 //! `data: {"token":"..."}` lines here; adapt the field to your API.
 
 use futures_util::StreamExt;
@@ -24,7 +25,9 @@ pub async fn run(
         .bearer_auth(token)
         .header("content-type", "application/json")
         .body(body);
-    let mut source = EventSource::new(request)?;
+    let mut config = sse_proto::ClientConfig::default();
+    config.max_attempts = Some(3); // then give up rather than pay for completions for ever
+    let mut source = EventSource::with_config(request, config)?;
     let mut answer = String::new();
     while let Some(item) = source.next().await {
         let incoming = match item {

@@ -20,7 +20,9 @@ pin_project_lite::pin_project! {
     /// inner stream ends, a half-built event is discarded, as the standard says, and so does
     /// this stream.
     ///
-    /// This is the parser alone: no reconnection. `retry:` and `id:` are kept for a caller
+    /// Comments are not yielded, even with [`ParserConfig::emit_comments`]: the items are
+    /// events only (the clients report comments). This is the parser alone: no
+    /// reconnection. `retry:` and `id:` are kept for a caller
     /// that reconnects itself ([`reconnection_time`](Self::reconnection_time),
     /// [`last_event_id`](Self::last_event_id)); for a whole client, see the `reqwest` and
     /// `blocking` features.
