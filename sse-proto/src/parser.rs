@@ -14,8 +14,9 @@ use core::time::Duration;
 use crate::error::{EncodeError, ParseError};
 use crate::event::{Event, EventRef};
 use crate::line::{strip_one_space, LineSplitter, Next};
+use crate::simd::{append_reserved, is_utf8};
 use crate::text::{Text, INLINE_CAPACITY};
-use crate::utf8::{is_utf8, push_utf8_lossy, utf8_lossy_len, Utf8Bytes};
+use crate::utf8::{push_utf8_lossy, utf8_lossy_len, Utf8Bytes};
 
 /// Data buffers are (re)allocated at least this large, so small events share allocations.
 const ARENA_CHUNK: usize = 8 * 1024;
@@ -1211,28 +1212,6 @@ fn contains(whole: &Bytes, part: &[u8]) -> bool {
     let start = whole.as_ptr() as usize;
     let at = part.as_ptr() as usize;
     at >= start && at + part.len() <= start + whole.len()
-}
-
-/// Appends a line feed (when `line_feed_first`) and then `value` to `buf`, whose spare
-/// capacity the caller reserved: plain stores and one copy, where `BytesMut::put_slice` costs
-/// a call and a capacity check per piece (a tenth of the parse time on short data lines).
-#[inline(always)]
-fn append_reserved(buf: &mut BytesMut, line_feed_first: bool, value: &[u8]) {
-    let feed = usize::from(line_feed_first);
-    let len = feed + value.len();
-    let room = &mut buf.spare_capacity_mut()[..len]; // bounds-checked: never past the room
-    if line_feed_first {
-        room[0] = core::mem::MaybeUninit::new(b'\n');
-    }
-    // SAFETY: `room` holds `len` bytes of spare capacity; the copy fills `room[feed..]`
-    // (inside it) from a source that cannot overlap the buffer's spare room. With the line
-    // feed written above, the first `len` spare bytes are initialised, so the length may grow
-    // by `len`.
-    unsafe {
-        let dst = room.as_mut_ptr().cast::<u8>().add(feed);
-        crate::line::copy_short(value.as_ptr(), dst, value.len());
-        buf.set_len(buf.len() + len);
-    }
 }
 
 /// Digits only, non-empty, and within `u64` milliseconds.
