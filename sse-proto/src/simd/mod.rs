@@ -114,7 +114,6 @@ pub(crate) fn find_line_end(
             valid: scan.valid,
         };
     }
-    let _ = (ascii_start, backoff);
     LineScan {
         end: memchr::memchr2(b'\r', b'\n', &haystack[start..]).map(|at| start + at),
         valid: false,
