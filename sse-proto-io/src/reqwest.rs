@@ -201,6 +201,18 @@ impl EventSource {
         self.driver.client.last_event_id()
     }
 
+    /// The body bytes received so far, on every connection (for a summary or a meter).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let source = sse_proto_io::reqwest::EventSource::get("http://127.0.0.1:1/").unwrap();
+    /// assert_eq!(source.received_bytes(), 0);
+    /// ```
+    pub fn received_bytes(&self) -> u64 {
+        self.driver.received
+    }
+
     /// Seeds the last event ID (one saved by an earlier run) before the first request.
     ///
     /// # Errors

@@ -192,6 +192,8 @@ pub(crate) struct Driver {
     failed_at: Option<Instant>,
     /// The `Last-Event-ID` of the request in flight, for `Incoming::Open`.
     sent_id: Option<String>,
+    /// Body bytes received, on every connection.
+    pub(crate) received: u64,
     done: bool,
 }
 
@@ -255,6 +257,7 @@ impl Driver {
             closing_cause: None,
             failed_at: None,
             sent_id: None,
+            received: 0,
             done: false,
         }
     }
@@ -310,6 +313,7 @@ impl Driver {
 
     /// A body chunk: its steps become items.
     pub(crate) fn feed(&mut self, now: Instant, chunk: &[u8]) {
+        self.received += chunk.len() as u64;
         let steps = self.client.feed(now, chunk);
         self.queue.extend(steps.filter_map(|step| match step {
             Ok(Step::Event(event)) => Some(Ok(Incoming::Event(event))),
