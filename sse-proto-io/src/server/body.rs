@@ -1,0 +1,591 @@
+//! [`Sse`]: an event-stream response body made from any stream of messages.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures_core::Stream;
+use sse_proto::{
+    response_headers, Event, Frame, HttpVersion, KeepAlive, KeepAliveConfig, Message,
+    StallDetector, Stalled,
+};
+
+use super::watchdog::{Tracked, Watchdog};
+
+/// What an [`Sse`] body can send: anything that becomes one [`Frame`].
+///
+/// Implemented for [`Frame`] (sent as it is: encode once, share with many), [`Event`] and
+/// [`Message`] (encoded when the body takes them).
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::{Event, Frame, Message};
+/// use sse_proto_io::server::IntoFrame;
+///
+/// assert_eq!(Event::new("x").into_frame().as_bytes(), &b"data: x\n\n"[..]);
+/// assert_eq!(Message::comment("c").into_frame().as_bytes(), &b": c\n\n"[..]);
+/// assert_eq!(Frame::keep_alive().into_frame(), Frame::keep_alive());
+/// ```
+pub trait IntoFrame {
+    /// The frame to write.
+    fn into_frame(self) -> Frame;
+}
+
+impl IntoFrame for Frame {
+    fn into_frame(self) -> Frame {
+        self
+    }
+}
+
+impl IntoFrame for Event {
+    fn into_frame(self) -> Frame {
+        Frame::from_event(&self)
+    }
+}
+
+impl IntoFrame for Message {
+    fn into_frame(self) -> Frame {
+        Frame::from_message(&self)
+    }
+}
+
+/// Why an [`Sse`] body failed: the server (hyper) then aborts the connection.
+///
+/// # Example
+///
+/// ```
+/// use std::time::Duration;
+/// use sse_proto_io::server::BodyError;
+///
+/// let error = BodyError::SendTimeout { timeout: Duration::from_secs(30), pending: 120 };
+/// assert_eq!(error.to_string(), "the client took none of 120 bytes for 30s: dropped");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// The transport took none of the bytes handed to it for the send timeout: the client
+    /// stopped reading.
+    #[error("the client took none of {pending} bytes for {timeout:?}: dropped")]
+    SendTimeout {
+        /// The send timeout in force.
+        timeout: Duration,
+        /// Bytes handed to the transport and not taken when the verdict was made.
+        pending: u64,
+    },
+}
+
+type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// Where the body is.
+enum State {
+    /// Opening frames first, then the producer's, pings and the shutdown watch.
+    Streaming,
+    /// Shutdown began: the closing frame goes next, then the end.
+    Closing,
+    /// Nothing more: the next poll ends the body.
+    Done,
+}
+
+/// An event-stream response body (`http_body::Body`) made from any [`Stream`] of messages
+/// ([`Frame`], [`Event`], [`Message`]): what axum's `Sse`, sse-starlette's
+/// `EventSourceResponse` and aiohttp-sse's `sse_response` give, on the sans-IO rules of
+/// [`sse_proto`].
+///
+/// - **First bytes at once**: an opening comment (and the reconnection time, if
+///   [`retry`](Self::retry) set one) is the first thing the body yields, so the headers and
+///   a first chunk go out before the producer has anything, and a browser's loading
+///   indicator stops.
+/// - **Keep-alive** ([`keep_alive`](Self::keep_alive)): after an idle interval, a ping
+///   (comment or named event), scheduled by [`sse_proto::KeepAlive`] on a tokio timer.
+/// - **Send timeout** ([`send_timeout`](Self::send_timeout)): a client that stops reading is
+///   dropped, judged by [`sse_proto::StallDetector`]; see *How "accepted" is known* below.
+/// - **Cancellation**: when the client goes away the server drops the body, and with it the
+///   producer stream (a generator's cleanup runs then, not at its next `yield`).
+/// - **Graceful shutdown** ([`shutdown`](Self::shutdown)): when the given future completes,
+///   the body writes a closing `retry:` frame ([`shutdown_retry`](Self::shutdown_retry)) and
+///   ends, so clients come back soon, to another instance if need be.
+///
+/// Runs on tokio (its timer, with the `time` driver enabled); the body itself needs no
+/// task of its own.
+///
+/// # How "accepted" is known
+///
+/// A body cannot see the socket; it sees polls. The server polls `poll_frame` again only
+/// after it has taken the previous frame: hyper's HTTP/1 dispatcher copies each data frame
+/// into its write buffer and polls the body again only while that buffer has room (it
+/// flushes to the socket first when full); its HTTP/2 stream waits for flow-control capacity
+/// before it polls. So each frame handed out is *queued* for the stall detector, and the next
+/// poll reports it *accepted*. A client that stops reading fills the socket buffers and then
+/// the server's write buffer, and the polls stop: the send timeout counts from there. The
+/// bytes a stalled client can pin are therefore bounded by the kernel's send buffer plus the
+/// server's write buffer (hyper's `max_buf_size`, about 400 KiB by default): lower both where
+/// that matters.
+///
+/// Because a stalled connection stops polling its body, the body cannot act on its own
+/// verdict: the connection must be dropped from outside. Give the body a [`Watchdog`] (one per
+/// connection, made by the accept loop) with [`watchdog`](Self::watchdog), and drop the
+/// connection when [`Watchdog::stalled`] resolves. Without one, the verdict takes effect at
+/// the next poll, if one ever comes (the body then fails with [`BodyError::SendTimeout`]).
+///
+/// # Example: a response for hyper
+///
+/// ```
+/// use std::time::Duration;
+/// use futures_util::stream;
+/// use sse_proto::Event;
+/// use sse_proto_io::server::Sse;
+///
+/// let events = stream::iter((1..=3).map(|n| Event::new(n.to_string())));
+/// let response: http::Response<Sse<_>> = Sse::new(events)
+///     .keep_alive_interval(Duration::from_secs(15))
+///     .send_timeout(Duration::from_secs(30))
+///     .into_response(http::Version::HTTP_11);
+/// assert_eq!(response.headers()["content-type"], "text/event-stream; charset=utf-8");
+/// assert_eq!(response.headers()["cache-control"], "no-store");
+/// ```
+///
+/// # Example: what the body yields
+///
+/// ```
+/// use futures_util::stream;
+/// use http_body_util::BodyExt;
+/// use sse_proto::Event;
+/// use sse_proto_io::server::Sse;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let body = Sse::new(stream::iter([Event::new("a"), Event::new("b")]));
+/// let bytes = body.collect().await.unwrap().to_bytes();
+/// assert_eq!(&bytes[..], b": ok\n\ndata: a\n\ndata: b\n\n");
+/// # }
+/// ```
+#[must_use = "a body does nothing unless a server sends it"]
+pub struct Sse<S> {
+    stream: Option<Pin<Box<S>>>,
+    opening: VecDeque<Frame>,
+    keep_alive_config: KeepAliveConfig,
+    keep_alive: Option<KeepAlive>,
+    send_timeout: Option<Duration>,
+    stall: Option<Tracked>,
+    watchdog: Option<Watchdog>,
+    /// Bytes of the frame handed out last, until the next poll reports them accepted.
+    in_flight: usize,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
+    shutdown: Option<Shutdown>,
+    shutdown_retry: Duration,
+    version: HttpVersion,
+    state: State,
+}
+
+impl<S> core::fmt::Debug for Sse<S> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Sse")
+            .field("keep_alive", &self.keep_alive_config)
+            .field("send_timeout", &self.send_timeout)
+            .field("in_flight", &self.in_flight)
+            .field("version", &self.version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S> Sse<S> {
+    /// Default [`shutdown_retry`](Self::shutdown_retry): 1 s, so clients reconnect (to
+    /// another instance, or to this one restarted) soon after a shutdown.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(sse_proto_io::server::Sse::<()>::DEFAULT_SHUTDOWN_RETRY.as_secs(), 1);
+    /// ```
+    pub const DEFAULT_SHUTDOWN_RETRY: Duration = Duration::from_secs(1);
+
+    /// A body that sends every item of `stream`, with the defaults: an opening comment
+    /// (`: ok`), a comment ping after 15 s idle ([`KeepAliveConfig::default`]), no send
+    /// timeout, no shutdown signal, headers for HTTP/1.1.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use futures_util::stream;
+    /// use sse_proto::Frame;
+    ///
+    /// let body = sse_proto_io::server::Sse::new(stream::empty::<Frame>());
+    /// # let _ = body;
+    /// ```
+    pub fn new(stream: S) -> Self {
+        let mut opening = VecDeque::new();
+        opening.push_back(Frame::from_message(&Message::comment("ok")));
+        Sse {
+            stream: Some(Box::pin(stream)),
+            opening,
+            keep_alive_config: KeepAliveConfig::default(),
+            keep_alive: None,
+            send_timeout: None,
+            stall: None,
+            watchdog: None,
+            in_flight: 0,
+            timer: None,
+            shutdown: None,
+            shutdown_retry: Self::DEFAULT_SHUTDOWN_RETRY,
+            version: HttpVersion::Http11,
+            state: State::Streaming,
+        }
+    }
+
+    /// The keep-alive settings: interval and ping (a comment by default, or a named event
+    /// browser code can see).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use futures_util::stream;
+    /// use sse_proto::{Frame, KeepAliveConfig, KeepAlivePing};
+    ///
+    /// let mut config = KeepAliveConfig::default();
+    /// config.ping = KeepAlivePing::event("ping")?;
+    /// let body = sse_proto_io::server::Sse::new(stream::empty::<Frame>()).keep_alive(config);
+    /// # let _ = body;
+    /// # Ok::<(), sse_proto::EncodeError>(())
+    /// ```
+    pub fn keep_alive(mut self, config: KeepAliveConfig) -> Self {
+        self.keep_alive_config = config;
+        self
+    }
+
+    /// The idle time before a ping (15 s by default). A zero interval is taken as 1 ms.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_util::stream;
+    ///
+    /// let body = sse_proto_io::server::Sse::new(stream::empty::<sse_proto::Frame>())
+    ///     .keep_alive_interval(Duration::from_secs(5));
+    /// # let _ = body;
+    /// ```
+    pub fn keep_alive_interval(mut self, interval: Duration) -> Self {
+        // `KeepAlive` refuses a zero interval (a ping would always be due).
+        self.keep_alive_config.interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Drops a client that takes none of the bytes handed to it for `timeout`
+    /// (sse-starlette's `send_timeout`). Off by default. See the type's docs for how it is
+    /// measured, and [`watchdog`](Self::watchdog) for how it is enforced.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_util::stream;
+    ///
+    /// let body = sse_proto_io::server::Sse::new(stream::empty::<sse_proto::Frame>())
+    ///     .send_timeout(Duration::from_secs(30));
+    /// # let _ = body;
+    /// ```
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.send_timeout = Some(timeout);
+        self
+    }
+
+    /// Reports this body's stall verdict to the connection's [`Watchdog`], which drops the
+    /// connection. Needs [`send_timeout`](Self::send_timeout) (without one there is no
+    /// verdict).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_util::stream;
+    /// use sse_proto_io::server::{Sse, Watchdog};
+    ///
+    /// let watchdog = Watchdog::new(); // one per connection, made by the accept loop
+    /// let body = Sse::new(stream::empty::<sse_proto::Frame>())
+    ///     .send_timeout(Duration::from_secs(30))
+    ///     .watchdog(&watchdog);
+    /// # let _ = body;
+    /// ```
+    pub fn watchdog(mut self, watchdog: &Watchdog) -> Self {
+        self.watchdog = Some(watchdog.clone());
+        self
+    }
+
+    /// Sends the reconnection time first (after the opening comment): how long clients wait
+    /// before reconnecting after the stream ends or breaks.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_util::stream;
+    ///
+    /// let body = sse_proto_io::server::Sse::new(stream::empty::<sse_proto::Frame>())
+    ///     .retry(Duration::from_secs(3));
+    /// # let _ = body;
+    /// ```
+    pub fn retry(mut self, delay: Duration) -> Self {
+        self.opening
+            .push_back(Frame::from_message(&Message::retry(delay)));
+        self
+    }
+
+    /// Replaces the opening comment with `frame` (a comment, a full state, anything). The
+    /// first bytes should not wait for the producer: keep something here.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use futures_util::stream;
+    /// use sse_proto::{Frame, Message};
+    ///
+    /// let body = sse_proto_io::server::Sse::new(stream::empty::<Frame>())
+    ///     .opening(Frame::from_message(&Message::comment("connected")));
+    /// # let _ = body;
+    /// ```
+    pub fn opening(mut self, frame: Frame) -> Self {
+        self.opening.pop_front();
+        self.opening.push_front(frame);
+        self
+    }
+
+    /// Ends the stream gracefully when `signal` completes: the producer is dropped, a
+    /// closing `retry:` frame ([`shutdown_retry`](Self::shutdown_retry)) goes out, then the
+    /// body ends.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use futures_util::stream;
+    ///
+    /// let (stop, stopped) = tokio::sync::watch::channel(false);
+    /// let body = sse_proto_io::server::Sse::new(stream::empty::<sse_proto::Frame>())
+    ///     .shutdown(async move {
+    ///         let mut stopped = stopped;
+    ///         let _ = stopped.wait_for(|stop| *stop).await;
+    ///     });
+    /// stop.send_replace(true);
+    /// # let _ = body;
+    /// ```
+    pub fn shutdown(mut self, signal: impl Future<Output = ()> + Send + 'static) -> Self {
+        self.shutdown = Some(Box::pin(signal));
+        self
+    }
+
+    /// The reconnection time of the closing frame ([`DEFAULT_SHUTDOWN_RETRY`](Self::DEFAULT_SHUTDOWN_RETRY)
+    /// by default).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_util::stream;
+    ///
+    /// let body = sse_proto_io::server::Sse::new(stream::empty::<sse_proto::Frame>())
+    ///     .shutdown_retry(Duration::from_millis(250));
+    /// # let _ = body;
+    /// ```
+    pub fn shutdown_retry(mut self, delay: Duration) -> Self {
+        self.shutdown_retry = delay;
+        self
+    }
+
+    /// The HTTP version the response goes out on, for axum's `IntoResponse` (feature `axum`,
+    /// which cannot see the request): it decides whether `connection: keep-alive` is sent
+    /// ([`sse_proto::response_headers`]). HTTP/1.1 by default.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use futures_util::stream;
+    ///
+    /// let body = sse_proto_io::server::Sse::new(stream::empty::<sse_proto::Frame>())
+    ///     .http_version(http::Version::HTTP_2);
+    /// # let _ = body;
+    /// ```
+    pub fn http_version(mut self, version: http::Version) -> Self {
+        self.version = http_version(version);
+        self
+    }
+
+    /// The response: status 200, the event-stream headers for `version`
+    /// ([`sse_proto::response_headers`]), and this body. Add or replace headers on it as
+    /// needed (say `cache-control: public, max-age=29` behind a fan-out proxy).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use futures_util::stream;
+    /// use http::header::{HeaderValue, CACHE_CONTROL};
+    ///
+    /// let mut response = sse_proto_io::server::Sse::new(stream::empty::<sse_proto::Frame>())
+    ///     .into_response(http::Version::HTTP_2);
+    /// assert!(!response.headers().contains_key("connection")); // forbidden on HTTP/2
+    /// response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=29"));
+    /// ```
+    pub fn into_response(self, version: http::Version) -> http::Response<Self> {
+        let body = self.http_version(version);
+        let version = body.version;
+        let mut response = http::Response::new(body);
+        insert_headers(response.headers_mut(), version);
+        response
+    }
+
+    #[cfg(feature = "axum")]
+    pub(super) fn headers_version(&self) -> HttpVersion {
+        self.version
+    }
+
+    /// Hands `frame` to the transport: counted as queued until the next poll.
+    fn hand_out(&mut self, frame: Frame, now: Instant) -> Poll<Option<Result<Bytes, BodyError>>> {
+        if let Some(keep_alive) = &mut self.keep_alive {
+            keep_alive.handle_write(now);
+        }
+        if let Some(stall) = &self.stall {
+            stall.handle_queued(now, frame.len());
+        }
+        self.in_flight = frame.len();
+        Poll::Ready(Some(Ok(frame.into_bytes())))
+    }
+
+    fn end(&mut self) {
+        // Drops the producer now: its resources go with the client, not at its next item.
+        self.stream = None;
+        self.shutdown = None;
+        self.timer = None;
+        self.state = State::Done;
+    }
+}
+
+impl<S, T> Sse<S>
+where
+    S: Stream<Item = T>,
+    T: IntoFrame,
+{
+    fn poll_bytes(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
+        let now = Instant::now();
+        if self.keep_alive.is_none() {
+            // The first poll: the stream starts now.
+            self.keep_alive = Some(KeepAlive::new(self.keep_alive_config.clone(), now));
+            if let Some(timeout) = self.send_timeout {
+                let detector = StallDetector::new(timeout);
+                self.stall = Some(Tracked::new(detector, self.watchdog.as_ref()));
+            }
+        }
+        // Polled again: the transport took the previous frame (see the type's docs).
+        if let Some(stall) = &self.stall {
+            stall.handle_accepted(now, core::mem::take(&mut self.in_flight));
+            if let Some(stalled) = stall.poll_stalled(now) {
+                self.end();
+                return Poll::Ready(Some(Err(timed_out(self.send_timeout, stalled))));
+            }
+        }
+        match self.state {
+            State::Done => {
+                self.end();
+                return Poll::Ready(None);
+            }
+            State::Closing => {
+                self.end();
+                let closing = Frame::from_message(&Message::retry(self.shutdown_retry));
+                return self.hand_out(closing, now);
+            }
+            State::Streaming => {}
+        }
+        if let Some(frame) = self.opening.pop_front() {
+            return self.hand_out(frame, now);
+        }
+        if let Some(shutdown) = &mut self.shutdown {
+            if shutdown.as_mut().poll(cx).is_ready() {
+                self.stream = None;
+                self.state = State::Closing;
+                return self.poll_bytes(cx);
+            }
+        }
+        if let Some(stream) = &mut self.stream {
+            match stream.as_mut().poll_next(cx) {
+                Poll::Ready(Some(item)) => return self.hand_out(item.into_frame(), now),
+                Poll::Ready(None) => {
+                    self.end();
+                    return Poll::Ready(None);
+                }
+                Poll::Pending => {}
+            }
+        }
+        // Idle: a ping when due, else sleep until the next one.
+        let Some(keep_alive) = &mut self.keep_alive else {
+            return Poll::Pending;
+        };
+        loop {
+            let now = Instant::now();
+            keep_alive.handle_timeout(now);
+            if let Some(ping) = keep_alive.poll_ping() {
+                return self.hand_out(ping, now);
+            }
+            let deadline = tokio::time::Instant::from_std(keep_alive.poll_timeout());
+            let timer = self
+                .timer
+                .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(deadline)));
+            if timer.deadline() != deadline {
+                timer.as_mut().reset(deadline);
+            }
+            if timer.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+        }
+    }
+}
+
+impl<S, T> http_body::Body for Sse<S>
+where
+    S: Stream<Item = T>,
+    T: IntoFrame,
+{
+    type Data = Bytes;
+    type Error = BodyError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BodyError>>> {
+        // `Sse` is `Unpin`: the producer is boxed, so any stream works without pinning.
+        self.get_mut()
+            .poll_bytes(cx)
+            .map(|next| next.map(|bytes| bytes.map(http_body::Frame::data)))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.state, State::Done) && self.stream.is_none()
+    }
+}
+
+fn timed_out(timeout: Option<Duration>, stalled: Stalled) -> BodyError {
+    BodyError::SendTimeout {
+        timeout: timeout.unwrap_or_default(),
+        pending: stalled.pending,
+    }
+}
+
+/// `http`'s version as the core's (HTTP/0.9 is answered as 1.0; an unknown one as 1.1).
+fn http_version(version: http::Version) -> HttpVersion {
+    match version {
+        http::Version::HTTP_09 | http::Version::HTTP_10 => HttpVersion::Http10,
+        http::Version::HTTP_2 => HttpVersion::Http2,
+        http::Version::HTTP_3 => HttpVersion::Http3,
+        _ => HttpVersion::Http11,
+    }
+}
+
+/// Copies the core's event-stream headers into `headers`.
+pub(super) fn insert_headers(headers: &mut http::HeaderMap, version: HttpVersion) {
+    for &(name, value) in response_headers(version) {
+        headers.insert(
+            http::HeaderName::from_static(name),
+            http::HeaderValue::from_static(value),
+        );
+    }
+}
