@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::stream::{self, Stream};
+use futures_util::stream::{self, Stream, StreamExt};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use sse_proto::{Event, Frame};
 use sse_proto_io::server::{Sse, Watchdog};
@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-type Producer = Pin<Box<dyn Stream<Item = Frame> + Send>>;
+type Producer = Pin<Box<dyn Stream<Item = Result<Frame, std::io::Error>> + Send>>;
 
 #[derive(Clone)]
 struct Settings {
@@ -78,20 +78,31 @@ impl Server {
     }
 }
 
-/// `/fast`: 16 KiB events every millisecond; `/idle`: a producer that never yields.
+/// `/fast`: 16 KiB events every millisecond; `/fail`: one event, then an error; `/idle`: a
+/// producer that never yields.
 fn producer(path: &str, producers: &Arc<AtomicUsize>) -> Producer {
     let live = Live::new(producers);
-    if path == "/fast" {
-        let frame = Frame::from_event(&Event::new("x".repeat(16 * 1024)));
-        Box::pin(stream::unfold((live, frame), |(live, frame)| async move {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-            Some((frame.clone(), (live, frame)))
-        }))
-    } else {
-        Box::pin(stream::unfold(live, |live| async move {
+    match path {
+        "/fast" => {
+            let frame = Frame::from_event(&Event::new("x".repeat(16 * 1024)));
+            Box::pin(stream::unfold((live, frame), |(live, frame)| async move {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                Some((Ok(frame.clone()), (live, frame)))
+            }))
+        }
+        "/fail" => {
+            let last = stream::iter([Ok(Frame::from_event(&Event::new("last")))]);
+            // A pause, so hyper has flushed what came before: it closes at once on an error.
+            let fail = stream::once(async {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                Err(std::io::ErrorKind::Other.into())
+            });
+            Box::pin(last.chain(fail))
+        }
+        _ => Box::pin(stream::unfold(live, |live| async move {
             std::future::pending::<()>().await;
-            Some((Frame::keep_alive(), live))
-        }))
+            Some((Ok(Frame::keep_alive()), live))
+        })),
     }
 }
 
@@ -313,5 +324,21 @@ async fn a_client_that_stops_reading_is_dropped_and_the_others_carry_on() {
         "only the stalled client was dropped"
     );
     reader.abort();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_producer_error_aborts_the_response() {
+    let server = start(quiet()).await;
+    let mut socket = request(server.addr, "/fail").await;
+    let mut seen = Vec::new();
+    tokio::time::timeout(LIMIT, socket.read_to_end(&mut seen))
+        .await
+        .expect("closed in time")
+        .ok();
+    let text = String::from_utf8_lossy(&seen);
+    assert!(text.contains("data: last\n\n"), "{text}");
+    // Closed without the chunked body's last chunk: the client sees a broken stream.
+    assert!(!text.contains("\r\n0\r\n\r\n"), "{text}");
     server.stop().await;
 }

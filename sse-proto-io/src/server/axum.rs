@@ -4,7 +4,8 @@ use axum_core::body::Body;
 use axum_core::response::{IntoResponse, Response};
 use futures_core::Stream;
 
-use super::body::{insert_headers, IntoFrame, Sse};
+use super::body::{insert_headers, Sse};
+use super::item::SseItem;
 
 /// The event-stream response: status 200, the headers of
 /// [`sse_proto::response_headers`] for [`Sse::http_version`] (HTTP/1.1 unless set; pass
@@ -24,10 +25,10 @@ use super::body::{insert_headers, IntoFrame, Sse};
 /// # let response = futures_executor::block_on(handler(http::Version::HTTP_11)).into_response();
 /// # assert_eq!(response.headers()["content-type"], "text/event-stream; charset=utf-8");
 /// ```
-impl<S, T> IntoResponse for Sse<S>
+impl<S> IntoResponse for Sse<S>
 where
-    S: Stream<Item = T> + Send + 'static,
-    T: IntoFrame + 'static,
+    S: Stream + Send + 'static,
+    S::Item: SseItem + 'static,
 {
     fn into_response(self) -> Response {
         let version = self.headers_version();

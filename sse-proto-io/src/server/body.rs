@@ -9,49 +9,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use futures_core::Stream;
 use sse_proto::{
-    response_headers, Event, Frame, HttpVersion, KeepAlive, KeepAliveConfig, Message,
-    StallDetector, Stalled,
+    response_headers, Frame, HttpVersion, KeepAlive, KeepAliveConfig, Message, StallDetector,
+    Stalled,
 };
 
+use super::item::{BoxError, SseItem};
 use super::watchdog::{Tracked, Watchdog};
-
-/// What an [`Sse`] body can send: anything that becomes one [`Frame`].
-///
-/// Implemented for [`Frame`] (sent as it is: encode once, share with many), [`Event`] and
-/// [`Message`] (encoded when the body takes them).
-///
-/// # Example
-///
-/// ```
-/// use sse_proto::{Event, Frame, Message};
-/// use sse_proto_io::server::IntoFrame;
-///
-/// assert_eq!(Event::new("x").into_frame().as_bytes(), &b"data: x\n\n"[..]);
-/// assert_eq!(Message::comment("c").into_frame().as_bytes(), &b": c\n\n"[..]);
-/// assert_eq!(Frame::keep_alive().into_frame(), Frame::keep_alive());
-/// ```
-pub trait IntoFrame {
-    /// The frame to write.
-    fn into_frame(self) -> Frame;
-}
-
-impl IntoFrame for Frame {
-    fn into_frame(self) -> Frame {
-        self
-    }
-}
-
-impl IntoFrame for Event {
-    fn into_frame(self) -> Frame {
-        Frame::from_event(&self)
-    }
-}
-
-impl IntoFrame for Message {
-    fn into_frame(self) -> Frame {
-        Frame::from_message(&self)
-    }
-}
 
 /// Why an [`Sse`] body failed: the server (hyper) then aborts the connection.
 ///
@@ -64,7 +27,7 @@ impl IntoFrame for Message {
 /// let error = BodyError::SendTimeout { timeout: Duration::from_secs(30), pending: 120 };
 /// assert_eq!(error.to_string(), "the client took none of 120 bytes for 30s: dropped");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BodyError {
     /// The transport took none of the bytes handed to it for the send timeout: the client
@@ -76,6 +39,9 @@ pub enum BodyError {
         /// Bytes handed to the transport and not taken when the verdict was made.
         pending: u64,
     },
+    /// The producer stream yielded an error (an `Err` item, see [`SseItem`]).
+    #[error("the producer failed: {0}")]
+    Producer(#[source] BoxError),
 }
 
 type Shutdown = Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -91,7 +57,8 @@ enum State {
 }
 
 /// An event-stream response body (`http_body::Body`) made from any [`Stream`] of messages
-/// ([`Frame`], [`Event`], [`Message`]): what axum's `Sse`, sse-starlette's
+/// ([`Frame`], [`Event`](sse_proto::Event), [`Message`], or `Result`s of them: see
+/// [`SseItem`]): what axum's `Sse`, sse-starlette's
 /// `EventSourceResponse` and aiohttp-sse's `sse_response` give, on the sans-IO rules of
 /// [`sse_proto`].
 ///
@@ -441,15 +408,15 @@ impl<S> Sse<S> {
     }
 
     /// Hands `frame` to the transport: counted as queued until the next poll.
-    fn hand_out(&mut self, frame: Frame, now: Instant) -> Poll<Option<Result<Bytes, BodyError>>> {
+    fn hand_out(&mut self, bytes: Bytes, now: Instant) -> Poll<Option<Result<Bytes, BodyError>>> {
         if let Some(keep_alive) = &mut self.keep_alive {
             keep_alive.handle_write(now);
         }
         if let Some(stall) = &self.stall {
-            stall.handle_queued(now, frame.len());
+            stall.handle_queued(now, bytes.len());
         }
-        self.in_flight = frame.len();
-        Poll::Ready(Some(Ok(frame.into_bytes())))
+        self.in_flight = bytes.len();
+        Poll::Ready(Some(Ok(bytes)))
     }
 
     fn end(&mut self) {
@@ -461,10 +428,10 @@ impl<S> Sse<S> {
     }
 }
 
-impl<S, T> Sse<S>
+impl<S> Sse<S>
 where
-    S: Stream<Item = T>,
-    T: IntoFrame,
+    S: Stream,
+    S::Item: SseItem,
 {
     fn poll_bytes(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
         let now = Instant::now();
@@ -492,12 +459,12 @@ where
             State::Closing => {
                 self.end();
                 let closing = Frame::from_message(&Message::retry(self.shutdown_retry));
-                return self.hand_out(closing, now);
+                return self.hand_out(closing.into_bytes(), now);
             }
             State::Streaming => {}
         }
         if let Some(frame) = self.opening.pop_front() {
-            return self.hand_out(frame, now);
+            return self.hand_out(frame.into_bytes(), now);
         }
         if let Some(shutdown) = &mut self.shutdown {
             if shutdown.as_mut().poll(cx).is_ready() {
@@ -508,7 +475,13 @@ where
         }
         if let Some(stream) = &mut self.stream {
             match stream.as_mut().poll_next(cx) {
-                Poll::Ready(Some(item)) => return self.hand_out(item.into_frame(), now),
+                Poll::Ready(Some(item)) => match item.into_item() {
+                    Ok(bytes) => return self.hand_out(bytes, now),
+                    Err(error) => {
+                        self.end();
+                        return Poll::Ready(Some(Err(BodyError::Producer(error))));
+                    }
+                },
                 Poll::Ready(None) => {
                     self.end();
                     return Poll::Ready(None);
@@ -524,7 +497,7 @@ where
             let now = Instant::now();
             keep_alive.handle_timeout(now);
             if let Some(ping) = keep_alive.poll_ping() {
-                return self.hand_out(ping, now);
+                return self.hand_out(ping.into_bytes(), now);
             }
             let deadline = tokio::time::Instant::from_std(keep_alive.poll_timeout());
             let timer = self
@@ -540,10 +513,10 @@ where
     }
 }
 
-impl<S, T> http_body::Body for Sse<S>
+impl<S> http_body::Body for Sse<S>
 where
-    S: Stream<Item = T>,
-    T: IntoFrame,
+    S: Stream,
+    S::Item: SseItem,
 {
     type Data = Bytes;
     type Error = BodyError;

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use futures_core::Stream;
 use sse_proto::{Frame, ResumeBuffer};
 
-use super::body::IntoFrame;
+use super::item::IntoFrame;
 use super::store::{History, Store};
 
 /// Settings of a [`Hub`].

@@ -16,14 +16,16 @@
 
 mod body;
 mod hub;
+mod item;
 mod store;
 mod watchdog;
 
 #[cfg(feature = "axum")]
 mod axum;
 
-pub use body::{BodyError, IntoFrame, Sse};
+pub use body::{BodyError, Sse};
 pub use hub::{End, Hub, HubConfig, HubStats, Resume, Subscription};
+pub use item::{BoxError, IntoFrame, Raw, SseItem};
 pub use store::{History, Store};
 pub use watchdog::Watchdog;
 
