@@ -77,7 +77,7 @@ async fn serve(listener: TcpListener, settings: Settings, shutdown: watch::Recei
                 .shutdown(async move {
                     let _ = shutdown.wait_for(|stop| *stop).await;
                 })
-                .into_response(request.version());
+                .into_http_response(request.version());
             // Behind a fan-out proxy: let it share the stream for 29 s.
             response.headers_mut().insert(
                 CACHE_CONTROL,

@@ -131,7 +131,7 @@ async fn start(settings: Settings) -> Server {
                     .shutdown(async move {
                         let _ = stopped.wait_for(|stop| *stop).await;
                     });
-                let response = body.into_response(request.version());
+                let response = body.into_http_response(request.version());
                 async move { Ok::<_, Infallible>(response) }
             });
             let connection = builder

@@ -110,7 +110,7 @@ enum State {
 /// let response: http::Response<Sse<_>> = Sse::new(events)
 ///     .keep_alive_interval(Duration::from_secs(15))
 ///     .send_timeout(Duration::from_secs(30))
-///     .into_response(http::Version::HTTP_11);
+///     .into_http_response(http::Version::HTTP_11);
 /// assert_eq!(response.headers()["content-type"], "text/event-stream; charset=utf-8");
 /// assert_eq!(response.headers()["cache-control"], "no-store");
 /// ```
@@ -381,7 +381,8 @@ impl<S> Sse<S> {
 
     /// The response: status 200, the event-stream headers for `version`
     /// ([`sse_proto::response_headers`]), and this body. Add or replace headers on it as
-    /// needed (say `cache-control: public, max-age=29` behind a fan-out proxy).
+    /// needed (say `cache-control: public, max-age=29` behind a fan-out proxy). Under axum,
+    /// return the body itself instead (feature `axum`: `IntoResponse`).
     ///
     /// # Example
     ///
@@ -390,11 +391,11 @@ impl<S> Sse<S> {
     /// use http::header::{HeaderValue, CACHE_CONTROL};
     ///
     /// let mut response = sse_proto_io::server::Sse::new(stream::empty::<sse_proto::Frame>())
-    ///     .into_response(http::Version::HTTP_2);
+    ///     .into_http_response(http::Version::HTTP_2);
     /// assert!(!response.headers().contains_key("connection")); // forbidden on HTTP/2
     /// response.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=29"));
     /// ```
-    pub fn into_response(self, version: http::Version) -> http::Response<Self> {
+    pub fn into_http_response(self, version: http::Version) -> http::Response<Self> {
         let body = self.http_version(version);
         let version = body.version;
         let mut response = http::Response::new(body);
