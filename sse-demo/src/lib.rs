@@ -1,8 +1,9 @@
 //! `sse-proto` on real runtimes: the demo server, the async and blocking clients, and what
 //! the tests share. Not published: tokio, hyper, axum and reqwest stay out of `sse-proto`.
 //!
-//! - [`server`]: axum + hyper-util; the page, the time stream, the weather broadcast with
-//!   Last-Event-ID resume, keep-alives, stalled-client drops, graceful shutdown.
+//! - [`server`]: `sse-proto-io`'s server side on axum + hyper-util; the page, the time
+//!   stream, the weather broadcast with Last-Event-ID resume, keep-alives, stalled-client
+//!   drops, graceful shutdown.
 //! - [`client`]: an async EventSource on reqwest with reconnection and a read-idle timeout.
 //! - [`blocking`]: the same on `std::net` alone.
 //! - [`script`]: the fixed sequence the reconnect and browser tests check.
@@ -20,3 +21,10 @@ pub mod server;
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct WorkspaceReadmeDoctests;
+
+/// The server guides' programs (`docs/server.md`, `docs/broadcast.md`), compiled as doctests
+/// here, where every dependency they name is at hand.
+#[cfg(doctest)]
+#[doc = include_str!("../../docs/server.md")]
+#[doc = include_str!("../../docs/broadcast.md")]
+struct ServerGuideDoctests;
