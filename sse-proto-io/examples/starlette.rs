@@ -62,7 +62,8 @@ async fn serve(listener: TcpListener, settings: Settings, shutdown: watch::Recei
             },
             _ = accepting.wait_for(|stop| *stop) => return,
         };
-        let watchdog = Watchdog::new();
+        // The send timeout is the connection's watchdog's: it drops the connection.
+        let watchdog = Watchdog::new(settings.send_timeout);
         let (settings, shutdown, per_request) =
             (settings.clone(), shutdown.clone(), watchdog.clone());
         let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
@@ -72,7 +73,6 @@ async fn serve(listener: TcpListener, settings: Settings, shutdown: watch::Recei
             let mut shutdown = shutdown.clone();
             let mut response = Sse::new(numbers(&settings))
                 .keep_alive(keep_alive)
-                .send_timeout(settings.send_timeout)
                 .watchdog(&per_request)
                 .shutdown(async move {
                     let _ = shutdown.wait_for(|stop| *stop).await;

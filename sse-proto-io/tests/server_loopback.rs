@@ -119,14 +119,13 @@ async fn start(settings: Settings) -> Server {
         builder.http1().max_buf_size(8192);
         loop {
             let (tcp, _) = listener.accept().await.unwrap();
-            let watchdog = Watchdog::new();
+            let watchdog = Watchdog::new(settings.send_timeout);
             let (settings, stopped, live) = (settings.clone(), stopped.clone(), live.clone());
             let for_requests = watchdog.clone();
             let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
                 let mut stopped = stopped.clone();
                 let body = Sse::new(producer(request.uri().path(), &live))
                     .keep_alive_interval(settings.keep_alive)
-                    .send_timeout(settings.send_timeout)
                     .watchdog(&for_requests)
                     .shutdown(async move {
                         let _ = stopped.wait_for(|stop| *stop).await;

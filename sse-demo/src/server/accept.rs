@@ -49,7 +49,7 @@ pub(super) async fn serve(
             let _ = socket2::SockRef::from(&stream).set_send_buffer_size(size);
         }
         // One watchdog per connection, handed to its stream handlers as an extension.
-        let watchdog = Watchdog::new();
+        let watchdog = Watchdog::new(config.send_timeout);
         let (for_requests, router) = (watchdog.clone(), router.clone());
         let service = hyper::service::service_fn(move |mut request: Request<_>| {
             request.extensions_mut().insert(for_requests.clone());

@@ -11,9 +11,9 @@
 //! | `POST /report` | where the pages post what they saw (`/script`, and `/?check`) | `scripted.rs` |
 //! | `GET /stats` | open streams, stalled clients dropped, the hub's counters (JSON) | here |
 //!
-//! Each stream is `respond`'s: the crate's body with this server's keep-alive interval,
-//! send timeout and shutdown signal. The connections are `accept.rs`'s: one
-//! [`Watchdog`] each, so a client that stops reading is dropped. No protocol rule lives here: headers, pings, stalls, resume and the `Accept`
+//! Each stream is `respond`'s: the crate's body with this server's keep-alive interval and
+//! shutdown signal. The connections are `accept.rs`'s: one [`Watchdog`] each, with the send
+//! timeout, so a client that stops reading is dropped. No protocol rule lives here: headers, pings, stalls, resume and the `Accept`
 //! check are `sse-proto`'s.
 
 mod accept;
@@ -232,7 +232,8 @@ impl<S: Send + Sync> FromRequestParts<S> for StreamRequest {
 
 /// The response to a stream request: `406` when its `Accept` excludes event streams,
 /// otherwise `stream` as the crate's body, opened with a comment (and `retry`), with this
-/// server's keep-alive, send timeout and shutdown, counted while open.
+/// server's keep-alive and shutdown, and the connection's watchdog (the send timeout),
+/// counted while open.
 pub(crate) fn respond<S>(
     app: &Arc<App>,
     request: StreamRequest,
@@ -258,7 +259,6 @@ where
     let mut body = Sse::new(stream)
         .opening(Frame::from_message(&Message::comment("connected")))
         .keep_alive_interval(app.config.keep_alive)
-        .send_timeout(app.config.send_timeout)
         .shutdown(async move { stopped(&mut shutdown).await })
         .http_version(request.version);
     if let Some(retry) = retry {

@@ -8,10 +8,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures_core::Stream;
-use sse_proto::{
-    response_headers, Frame, HttpVersion, KeepAlive, KeepAliveConfig, Message, StallDetector,
-    Stalled,
-};
+use sse_proto::{response_headers, Frame, HttpVersion, KeepAlive, KeepAliveConfig, Message};
 
 use super::item::{BoxError, SseItem};
 use super::watchdog::{Tracked, Watchdog};
@@ -68,8 +65,9 @@ enum State {
 ///   indicator stops.
 /// - **Keep-alive** ([`keep_alive`](Self::keep_alive)): after an idle interval, a ping
 ///   (comment or named event), scheduled by [`sse_proto::KeepAlive`] on a tokio timer.
-/// - **Send timeout** ([`send_timeout`](Self::send_timeout)): a client that stops reading is
-///   dropped, judged by [`sse_proto::StallDetector`]; see *How "accepted" is known* below.
+/// - **Send timeout** ([`watchdog`](Self::watchdog)): a client that stops reading is
+///   dropped after the connection's [`Watchdog`] timeout, judged by
+///   [`sse_proto::StallDetector`]; see *How "accepted" is known* below.
 /// - **Cancellation**: when the client goes away the server drops the body, and with it the
 ///   producer stream (a generator's cleanup runs then, not at its next `yield`).
 /// - **Graceful shutdown** ([`shutdown`](Self::shutdown)): when the given future completes,
@@ -92,11 +90,13 @@ enum State {
 /// server's write buffer (hyper's `max_buf_size`, about 400 KiB by default): lower both where
 /// that matters.
 ///
-/// Because a stalled connection stops polling its body, the body cannot act on its own
-/// verdict: the connection must be dropped from outside. Give the body a [`Watchdog`] (one per
-/// connection, made by the accept loop) with [`watchdog`](Self::watchdog), and drop the
-/// connection when [`Watchdog::stalled`] resolves. Without one, the verdict takes effect at
-/// the next poll, if one ever comes (the body then fails with [`BodyError::SendTimeout`]).
+/// Because a stalled connection stops polling its body, the body cannot act on a send timeout
+/// by itself (and a late poll is progress: the server did take the frame, late). The
+/// connection must be dropped from outside: the accept loop makes a [`Watchdog`] per
+/// connection with the send timeout, the body reports to it ([`watchdog`](Self::watchdog)),
+/// and the loop drops the connection when [`Watchdog::stalled`] resolves. So there is no
+/// send timeout without a watchdog. If the connection is polled after the verdict all the
+/// same, the body fails with [`BodyError::SendTimeout`].
 ///
 /// # Example: a response for hyper
 ///
@@ -104,12 +104,13 @@ enum State {
 /// use std::time::Duration;
 /// use futures_util::stream;
 /// use sse_proto::Event;
-/// use sse_proto_io::server::Sse;
+/// use sse_proto_io::server::{Sse, Watchdog};
 ///
+/// let watchdog = Watchdog::new(Duration::from_secs(30)); // the connection's
 /// let events = stream::iter((1..=3).map(|n| Event::new(n.to_string())));
 /// let response: http::Response<Sse<_>> = Sse::new(events)
 ///     .keep_alive_interval(Duration::from_secs(15))
-///     .send_timeout(Duration::from_secs(30))
+///     .watchdog(&watchdog)
 ///     .into_http_response(http::Version::HTTP_11);
 /// assert_eq!(response.headers()["content-type"], "text/event-stream; charset=utf-8");
 /// assert_eq!(response.headers()["cache-control"], "no-store");
@@ -136,7 +137,6 @@ pub struct Sse<S> {
     opening: VecDeque<Frame>,
     keep_alive_config: KeepAliveConfig,
     keep_alive: Option<KeepAlive>,
-    send_timeout: Option<Duration>,
     stall: Option<Tracked>,
     watchdog: Option<Watchdog>,
     /// Bytes of the frame handed out last, until the next poll reports them accepted.
@@ -152,7 +152,7 @@ impl<S> core::fmt::Debug for Sse<S> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Sse")
             .field("keep_alive", &self.keep_alive_config)
-            .field("send_timeout", &self.send_timeout)
+            .field("watchdog", &self.watchdog)
             .field("in_flight", &self.in_flight)
             .field("version", &self.version)
             .finish_non_exhaustive()
@@ -191,7 +191,6 @@ impl<S> Sse<S> {
             opening,
             keep_alive_config: KeepAliveConfig::default(),
             keep_alive: None,
-            send_timeout: None,
             stall: None,
             watchdog: None,
             in_flight: 0,
@@ -204,7 +203,7 @@ impl<S> Sse<S> {
     }
 
     /// The keep-alive settings: interval and ping (a comment by default, or a named event
-    /// browser code can see).
+    /// browser code can see). A zero interval is taken as 1 ms.
     ///
     /// # Example
     ///
@@ -219,8 +218,9 @@ impl<S> Sse<S> {
     /// # Ok::<(), sse_proto::EncodeError>(())
     /// ```
     pub fn keep_alive(mut self, config: KeepAliveConfig) -> Self {
+        let interval = config.interval;
         self.keep_alive_config = config;
-        self
+        self.keep_alive_interval(interval)
     }
 
     /// The idle time before a ping (15 s by default). A zero interval is taken as 1 ms.
@@ -241,28 +241,10 @@ impl<S> Sse<S> {
         self
     }
 
-    /// Drops a client that takes none of the bytes handed to it for `timeout`
-    /// (sse-starlette's `send_timeout`). Off by default. See the type's docs for how it is
-    /// measured, and [`watchdog`](Self::watchdog) for how it is enforced.
-    ///
-    /// # Example
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use futures_util::stream;
-    ///
-    /// let body = sse_proto_io::server::Sse::new(stream::empty::<sse_proto::Frame>())
-    ///     .send_timeout(Duration::from_secs(30));
-    /// # let _ = body;
-    /// ```
-    pub fn send_timeout(mut self, timeout: Duration) -> Self {
-        self.send_timeout = Some(timeout);
-        self
-    }
-
-    /// Reports this body's stall verdict to the connection's [`Watchdog`], which drops the
-    /// connection. Needs [`send_timeout`](Self::send_timeout) (without one there is no
-    /// verdict).
+    /// The send timeout (sse-starlette's `send_timeout`): reports what this body hands out
+    /// and what the server takes to the connection's [`Watchdog`], which drops the connection
+    /// after the watchdog's timeout without progress. Off by default. See the type's docs for
+    /// how it is measured.
     ///
     /// # Example
     ///
@@ -271,10 +253,8 @@ impl<S> Sse<S> {
     /// use futures_util::stream;
     /// use sse_proto_io::server::{Sse, Watchdog};
     ///
-    /// let watchdog = Watchdog::new(); // one per connection, made by the accept loop
-    /// let body = Sse::new(stream::empty::<sse_proto::Frame>())
-    ///     .send_timeout(Duration::from_secs(30))
-    ///     .watchdog(&watchdog);
+    /// let watchdog = Watchdog::new(Duration::from_secs(30)); // one per connection
+    /// let body = Sse::new(stream::empty::<sse_proto::Frame>()).watchdog(&watchdog);
     /// # let _ = body;
     /// ```
     pub fn watchdog(mut self, watchdog: &Watchdog) -> Self {
@@ -435,34 +415,32 @@ where
     S::Item: SseItem,
 {
     fn poll_bytes(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Bytes, BodyError>>> {
-        let now = Instant::now();
+        if matches!(self.state, State::Done) {
+            self.end();
+            return Poll::Ready(None);
+        }
+        let now = super::now();
         if self.keep_alive.is_none() {
             // The first poll: the stream starts now.
             self.keep_alive = Some(KeepAlive::new(self.keep_alive_config.clone(), now));
-            if let Some(timeout) = self.send_timeout {
-                let detector = StallDetector::new(timeout);
-                self.stall = Some(Tracked::new(detector, self.watchdog.as_ref()));
-            }
+            self.stall = self.watchdog.as_ref().map(Tracked::new);
         }
         // Polled again: the transport took the previous frame (see the type's docs).
         if let Some(stall) = &self.stall {
             stall.handle_accepted(now, core::mem::take(&mut self.in_flight));
             if let Some(stalled) = stall.poll_stalled(now) {
+                let timeout = stall.timeout();
                 self.end();
-                return Poll::Ready(Some(Err(timed_out(self.send_timeout, stalled))));
+                return Poll::Ready(Some(Err(BodyError::SendTimeout {
+                    timeout,
+                    pending: stalled.pending,
+                })));
             }
         }
-        match self.state {
-            State::Done => {
-                self.end();
-                return Poll::Ready(None);
-            }
-            State::Closing => {
-                self.end();
-                let closing = Frame::from_message(&Message::retry(self.shutdown_retry));
-                return self.hand_out(closing.into_bytes(), now);
-            }
-            State::Streaming => {}
+        if matches!(self.state, State::Closing) {
+            self.end();
+            let closing = Frame::from_message(&Message::retry(self.shutdown_retry));
+            return self.hand_out(closing.into_bytes(), now);
         }
         if let Some(frame) = self.opening.pop_front() {
             return self.hand_out(frame.into_bytes(), now);
@@ -494,8 +472,10 @@ where
         let Some(keep_alive) = &mut self.keep_alive else {
             return Poll::Pending;
         };
-        loop {
-            let now = Instant::now();
+        // Twice at most: a timer that fired has reached the deadline (same clock), so the
+        // second look finds the ping; the bound only guards against a clock that disagrees.
+        for _ in 0..2 {
+            let now = super::now();
             keep_alive.handle_timeout(now);
             if let Some(ping) = keep_alive.poll_ping() {
                 return self.hand_out(ping.into_bytes(), now);
@@ -511,6 +491,8 @@ where
                 return Poll::Pending;
             }
         }
+        cx.waker().wake_by_ref();
+        Poll::Pending
     }
 }
 
@@ -534,13 +516,6 @@ where
 
     fn is_end_stream(&self) -> bool {
         matches!(self.state, State::Done) && self.stream.is_none()
-    }
-}
-
-fn timed_out(timeout: Option<Duration>, stalled: Stalled) -> BodyError {
-    BodyError::SendTimeout {
-        timeout: timeout.unwrap_or_default(),
-        pending: stalled.pending,
     }
 }
 

@@ -166,7 +166,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 ///   Give every frame an id so that resume is exact (the history keeps only frames with an
 ///   id). Publishing never waits for a subscriber.
 /// - **Counters** ([`stats`](Self::stats)): subscribers, lagged, resume hits and misses.
-///   Stalled transports are the body's business ([`Sse::send_timeout`](super::Sse::send_timeout)).
+///   Stalled transports are the body's business ([`Sse::watchdog`](super::Sse::watchdog)).
 ///
 /// Cheap to clone (a reference count). No runtime needed: subscriptions are plain
 /// [`Stream`]s woken by the publisher.

@@ -29,6 +29,12 @@ pub use item::{BoxError, IntoFrame, Raw, SseItem};
 pub use store::{History, Store};
 pub use watchdog::Watchdog;
 
+/// Now, on tokio's clock: the one its timers run on (paused in tests with tokio's
+/// `test-util`), so a timer that fired always finds its deadline reached.
+fn now() -> std::time::Instant {
+    tokio::time::Instant::now().into_std()
+}
+
 /// The request's `Last-Event-ID`, for [`Hub::subscribe`]. A value no stream could have set
 /// (not UTF-8, or with CR, LF or NUL; see [`sse_proto::parse_last_event_id`]) counts as none,
 /// as does an empty one.

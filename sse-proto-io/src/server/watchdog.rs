@@ -4,7 +4,7 @@ use core::future::{poll_fn, Future};
 use core::pin::Pin;
 use core::task::{Poll, Waker};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use sse_proto::{StallDetector, Stalled};
 
@@ -19,15 +19,17 @@ use sse_proto::{StallDetector, Stalled};
 /// transport took; each verdict is [`sse_proto::StallDetector`]'s.
 ///
 /// Cheap to clone (a reference count); it holds the bodies weakly, so a finished body is
-/// forgotten.
+/// forgotten. Each body has its own detector with the watchdog's timeout, started when the
+/// body is first polled.
 ///
 /// # Example: the accept loop's side
 ///
 /// ```no_run
+/// use std::time::Duration;
 /// use sse_proto_io::server::Watchdog;
 ///
 /// # async fn serve(connection: impl std::future::Future<Output = ()>) {
-/// let watchdog = Watchdog::new();
+/// let watchdog = Watchdog::new(Duration::from_secs(30));
 /// // ... give `watchdog.clone()` to this connection's request handlers ...
 /// tokio::select! {
 ///     _ = connection => {}                   // it ended by itself
@@ -37,13 +39,14 @@ use sse_proto::{StallDetector, Stalled};
 /// }
 /// # }
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Watchdog {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Inner {
+    timeout: Duration,
     state: Mutex<State>,
 }
 
@@ -62,16 +65,42 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Watchdog {
-    /// A watchdog for one connection, with no body yet.
+    /// A watchdog for one connection, with no body yet, that drops the connection when one
+    /// of its bodies has had bytes waiting and none taken for `send_timeout`
+    /// ([`StallDetector::DEFAULT_TIMEOUT`], 30 s, is a good default). A zero timeout drops at
+    /// the first check with bytes waiting.
     ///
     /// # Example
     ///
     /// ```
-    /// let watchdog = sse_proto_io::server::Watchdog::new();
+    /// use std::time::Duration;
+    ///
+    /// let watchdog = sse_proto_io::server::Watchdog::new(Duration::from_secs(30));
     /// assert_eq!(watchdog.bodies(), 0);
+    /// assert_eq!(watchdog.send_timeout(), Duration::from_secs(30));
     /// ```
-    pub fn new() -> Self {
-        Watchdog::default()
+    pub fn new(send_timeout: Duration) -> Self {
+        Watchdog {
+            inner: Arc::new(Inner {
+                timeout: send_timeout,
+                state: Mutex::default(),
+            }),
+        }
+    }
+
+    /// The send timeout of its bodies.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use sse_proto::StallDetector;
+    /// use sse_proto_io::server::Watchdog;
+    ///
+    /// let watchdog = Watchdog::new(StallDetector::DEFAULT_TIMEOUT);
+    /// assert_eq!(watchdog.send_timeout().as_secs(), 30);
+    /// ```
+    pub fn send_timeout(&self) -> Duration {
+        self.inner.timeout
     }
 
     /// The bodies with a send timeout watched now (those that have started and not ended).
@@ -79,7 +108,8 @@ impl Watchdog {
     /// # Example
     ///
     /// ```
-    /// assert_eq!(sse_proto_io::server::Watchdog::new().bodies(), 0);
+    /// let watchdog = sse_proto_io::server::Watchdog::new(std::time::Duration::from_secs(30));
+    /// assert_eq!(watchdog.bodies(), 0);
     /// ```
     pub fn bodies(&self) -> usize {
         let state = lock(&self.inner.state);
@@ -95,12 +125,12 @@ impl Watchdog {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use futures_util::{stream, FutureExt};
+    /// use futures_util::FutureExt;
     /// use sse_proto_io::server::Watchdog;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
-    /// let watchdog = Watchdog::new();
+    /// let watchdog = Watchdog::new(Duration::from_secs(30));
     /// // Nothing watched, nothing stalled.
     /// assert!(watchdog.stalled().now_or_never().is_none());
     /// # }
@@ -108,7 +138,7 @@ impl Watchdog {
     pub fn stalled(&self) -> impl Future<Output = Stalled> + Send + '_ {
         let mut sleep: Option<Pin<Box<tokio::time::Sleep>>> = None;
         poll_fn(move |cx| {
-            let now = Instant::now();
+            let now = super::now();
             let mut state = lock(&self.inner.state);
             state.waker = Some(cx.waker().clone());
             let mut next: Option<Instant> = None;
@@ -163,20 +193,26 @@ impl Inner {
     }
 }
 
-/// One body's stall detector, shared with its connection's watchdog when it has one.
+/// One body's stall detector, shared with its connection's watchdog.
 pub(super) struct Tracked {
     detector: Arc<Mutex<StallDetector>>,
-    watchdog: Option<Arc<Inner>>,
+    watchdog: Arc<Inner>,
 }
 
 impl Tracked {
-    pub(super) fn new(detector: StallDetector, watchdog: Option<&Watchdog>) -> Self {
-        let detector = Arc::new(Mutex::new(detector));
-        let watchdog = watchdog.map(|w| {
-            lock(&w.inner.state).bodies.push(Arc::downgrade(&detector));
-            w.inner.clone()
-        });
-        Tracked { detector, watchdog }
+    pub(super) fn new(watchdog: &Watchdog) -> Self {
+        let detector = Arc::new(Mutex::new(StallDetector::new(watchdog.inner.timeout)));
+        lock(&watchdog.inner.state)
+            .bodies
+            .push(Arc::downgrade(&detector));
+        Tracked {
+            detector,
+            watchdog: watchdog.inner.clone(),
+        }
+    }
+
+    pub(super) fn timeout(&self) -> Duration {
+        self.watchdog.timeout
     }
 
     pub(super) fn handle_queued(&self, now: Instant, bytes: usize) {
@@ -186,8 +222,8 @@ impl Tracked {
             detector.handle_queued(now, bytes);
             detector.poll_timeout()
         };
-        if let (Some(watchdog), Some(deadline)) = (&self.watchdog, deadline) {
-            watchdog.nudge(deadline);
+        if let Some(deadline) = deadline {
+            self.watchdog.nudge(deadline);
         }
     }
 
