@@ -1,12 +1,11 @@
-//! What the two client binaries share: their arguments and how they print.
-
-use std::time::Duration;
+//! What the two client binaries share: their arguments, the client settings they ask for,
+//! and how they print. The clients themselves are `sse_proto_io`'s.
 
 use std::process::ExitCode;
+use std::time::Duration;
 
-use sse_proto::Backoff;
-
-use crate::client::{Incoming, Options};
+use sse_proto::{Backoff, ClientConfig};
+use sse_proto_io::{Error, Incoming};
 
 /// The client binaries' arguments.
 #[derive(Debug, Default)]
@@ -37,6 +36,9 @@ options:
   --backoff              double the wait after each failed attempt (up to 60 s, with jitter)
   --max-attempts N       give up after N failed attempts in a row
 ";
+
+/// The read-idle timeout when `--idle-s` is not given: three missed 15 s keep-alives.
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(45);
 
 /// What the command line asks for.
 #[derive(Debug)]
@@ -83,13 +85,27 @@ impl ClientArgs {
         parsed.url = url.ok_or("no URL given")?;
         Ok(Parsed::Run(parsed))
     }
+
+    /// The client settings these arguments ask for.
+    pub fn config(&self) -> ClientConfig {
+        let mut config = ClientConfig::default();
+        config.read_timeout = self.read_idle.unwrap_or(Some(DEFAULT_IDLE));
+        config.max_attempts = self.max_attempts;
+        config.parser.emit_comments = self.comments;
+        if self.backoff {
+            let mut backoff = Backoff::new(2, Duration::from_secs(60));
+            backoff.jitter_percent = 20;
+            config.backoff = Some(backoff);
+        }
+        config
+    }
 }
 
-/// Prints one report: events and comments on stdout, the rest on stderr. Returns whether it
+/// Prints one item: events and comments on stdout, the rest on stderr. Returns whether it
 /// was an event.
-pub fn print(program: &str, incoming: &Incoming) -> bool {
-    match incoming {
-        Incoming::Event(event) => {
+pub fn print(program: &str, item: &Result<Incoming, Error>) -> bool {
+    match item {
+        Ok(Incoming::Event(event)) => {
             println!(
                 "event={:?} id={:?} data={:?}",
                 event.event_type(),
@@ -98,49 +114,79 @@ pub fn print(program: &str, incoming: &Incoming) -> bool {
             );
             return true;
         }
-        Incoming::Comment(text) => println!(": {text}"),
-        Incoming::Open {
+        Ok(Incoming::Comment(text)) => println!(": {text}"),
+        Ok(Incoming::Open {
             last_event_id: Some(id),
-        } => eprintln!("{program}: open (resuming after {id:?})"),
-        Incoming::Open {
+        }) => eprintln!("{program}: open (resuming after {id:?})"),
+        Ok(Incoming::Open {
             last_event_id: None,
-        } => eprintln!("{program}: open"),
-        Incoming::Retry(delay) => eprintln!("{program}: retry {delay:?}"),
-        Incoming::Dropped(limit) => eprintln!("{program}: dropped an event: {limit}"),
-        Incoming::Reconnecting { reason, after } => {
-            eprintln!("{program}: {reason}; reconnecting in {after:?}")
-        }
+        }) => eprintln!("{program}: open"),
+        Ok(Incoming::Retry(delay)) => eprintln!("{program}: retry {delay:?}"),
+        Ok(other) => eprintln!("{program}: {other:?}"),
+        Err(error) => eprintln!("{program}: {}", chain(error)),
     }
     false
 }
 
-/// Parses the command line of a client binary into its arguments and client options; on
-/// `--help` or a bad argument, prints and gives the exit code to return.
-pub fn client_setup(program: &str, usage: &str) -> Result<(ClientArgs, Options), ExitCode> {
-    let args = match ClientArgs::parse(std::env::args().skip(1)) {
-        Ok(Parsed::Run(args)) => args,
+/// Prints the items of one run and says when it is over: after `--count` events, or after
+/// an error that ends the source.
+#[derive(Debug)]
+pub struct Output {
+    program: &'static str,
+    count: Option<u64>,
+    events: u64,
+}
+
+impl Output {
+    /// Output for `program`, stopping after `count` events if given.
+    pub fn new(program: &'static str, count: Option<u64>) -> Self {
+        Output {
+            program,
+            count,
+            events: 0,
+        }
+    }
+
+    /// Prints `item`; `Some(code)` when the program should stop with it.
+    pub fn take(&mut self, item: &Result<Incoming, Error>) -> Option<ExitCode> {
+        if print(self.program, item) {
+            self.events += 1;
+            if self.count.is_some_and(|n| self.events >= n) {
+                return Some(ExitCode::SUCCESS);
+            }
+        }
+        match item {
+            Err(error) if !error.will_retry() => Some(ExitCode::FAILURE),
+            _ => None,
+        }
+    }
+}
+
+/// An error and its sources on one line (a transport's own message is often just "error
+/// sending request").
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Parses the command line of a client binary; on `--help` or a bad argument, prints and
+/// gives the exit code to return.
+pub fn client_setup(program: &str, usage: &str) -> Result<ClientArgs, ExitCode> {
+    match ClientArgs::parse(std::env::args().skip(1)) {
+        Ok(Parsed::Run(args)) => Ok(args),
         Ok(Parsed::Help) => {
             print!("{usage}");
-            return Err(ExitCode::SUCCESS);
+            Err(ExitCode::SUCCESS)
         }
         Err(message) => {
             eprintln!("{program}: {message}\n\n{usage}");
-            return Err(ExitCode::from(2));
+            Err(ExitCode::from(2))
         }
-    };
-    let mut options = Options {
-        last_event_id: args.last_event_id.clone(),
-        comments: args.comments,
-        max_attempts: args.max_attempts,
-        ..Options::default()
-    };
-    if args.backoff {
-        let mut backoff = Backoff::new(2, Duration::from_secs(60));
-        backoff.jitter_percent = 20;
-        options.backoff = Some(backoff);
     }
-    if let Some(idle) = args.read_idle {
-        options.read_idle = idle;
-    }
-    Ok((args, options))
 }

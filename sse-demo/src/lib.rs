@@ -1,18 +1,14 @@
-//! `sse-proto` on real runtimes: the demo server, the async and blocking clients, and what
-//! the tests share. Not published: tokio, hyper, axum and reqwest stay out of `sse-proto`.
+//! `sse-proto` on real runtimes: the demo server, the client programs, and what the tests
+//! share. Not published: tokio, hyper, axum and reqwest stay out of `sse-proto`.
 //!
 //! - [`server`]: `sse-proto-io`'s server side on axum + hyper-util; the page, the time
 //!   stream, the weather broadcast with Last-Event-ID resume, keep-alives, stalled-client
 //!   drops, graceful shutdown.
-//! - [`client`]: an async EventSource on reqwest with reconnection and a read-idle timeout.
-//! - [`blocking`]: the same on `std::net` alone.
 //! - [`script`]: the fixed sequence the reconnect and browser tests check.
-//! - [`cli`]: the client binaries' arguments and output.
+//! - [`cli`]: the client binaries' arguments and output; the clients are `sse_proto_io`'s.
 #![warn(missing_docs, rust_2018_idioms)]
 
-pub mod blocking;
 pub mod cli;
-pub mod client;
 pub mod script;
 pub mod server;
 

@@ -2,32 +2,24 @@
 
 use std::time::{Duration, Instant};
 
-use sse_demo::client::{EventSource, Incoming, Options};
+use futures_util::StreamExt;
 use sse_demo::script::{self, Seen};
 use sse_demo::server::Config;
 use sse_proto::ErrorCause;
+use sse_proto_io::{Error, Incoming};
 
 mod common;
-use common::start;
+use common::{async_source, blocking_source, client_config, is_event_of_type, start, Item};
 
 const LIMIT: Duration = Duration::from_secs(30);
 
-fn options() -> Options {
-    Options {
-        read_idle: Some(Duration::from_secs(10)),
-        comments: true,
-        ..Options::default()
-    }
-}
-
-/// Everything the async client reported until the script's `end` event.
-async fn receive_script(url: String) -> Vec<Incoming> {
-    let mut source = EventSource::new(url, options());
+/// Everything the async client yielded until the script's `end` event.
+async fn receive_script(url: String) -> Vec<Item> {
+    let mut source = async_source(&url, client_config());
     let mut log = Vec::new();
-    while let Some(next) = source.next().await {
-        let incoming = next.expect("no fatal error");
-        let end = matches!(&incoming, Incoming::Event(e) if e.event_type() == script::END_TYPE);
-        log.push(incoming);
+    while let Some(item) = source.next().await {
+        let end = is_event_of_type(&item, script::END_TYPE);
+        log.push(item);
         if end {
             break;
         }
@@ -36,12 +28,9 @@ async fn receive_script(url: String) -> Vec<Incoming> {
     log
 }
 
-fn events(log: &[Incoming]) -> Vec<Seen> {
+fn events(log: &[Item]) -> Vec<Seen> {
     log.iter()
-        .filter_map(|incoming| match incoming {
-            Incoming::Event(event) => Some(Seen::of(event)),
-            _ => None,
-        })
+        .filter_map(|item| Some(Seen::of(item.as_ref().ok()?.event()?)))
         .collect()
 }
 
@@ -67,7 +56,7 @@ async fn async_client_resumes_the_script_exactly() {
     let opens: Vec<_> = log
         .iter()
         .filter_map(|i| match i {
-            Incoming::Open { last_event_id } => Some(last_event_id.clone()),
+            Ok(Incoming::Open { last_event_id }) => Some(last_event_id.clone()),
             _ => None,
         })
         .collect();
@@ -75,7 +64,7 @@ async fn async_client_resumes_the_script_exactly() {
     let waits: Vec<_> = log
         .iter()
         .filter_map(|i| match i {
-            Incoming::Reconnecting { after, .. } => Some(*after),
+            Err(Error::Reconnecting { after, .. }) => Some(*after),
             _ => None,
         })
         .collect();
@@ -87,40 +76,31 @@ async fn async_client_resumes_the_script_exactly() {
     let retries: Vec<_> = log
         .iter()
         .filter_map(|i| match i {
-            Incoming::Retry(delay) => Some(*delay),
+            Ok(Incoming::Retry(delay)) => Some(*delay),
             _ => None,
         })
         .collect();
     assert_eq!(retries, [script::RETRY_AT_START, script::RETRY_AT_CUT]);
     assert!(
         log.iter()
-            .any(|i| matches!(i, Incoming::Comment(text) if text == "script start")),
+            .any(|i| matches!(i, Ok(Incoming::Comment(text)) if text == "script start")),
         "comments are reported"
     );
     server.shutdown().await;
 }
 
-/// The same script through the blocking `std::net` client.
+/// The same script through the blocking client.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn blocking_client_resumes_the_script_exactly() {
-    use sse_demo::blocking;
     let server = start(Config::default()).await;
     let url = format!("http://{}/events/script", server.addr);
     let log = tokio::task::spawn_blocking(move || {
         let started = Instant::now();
-        let mut source = blocking::EventSource::with_options(
-            &url,
-            sse_demo::client::Options {
-                read_idle: Some(Duration::from_secs(10)),
-                ..sse_demo::client::Options::default()
-            },
-        )
-        .unwrap();
+        let mut source = blocking_source(&url, client_config());
         let mut log = Vec::new();
-        for next in &mut source {
-            let incoming = next.expect("no fatal error");
-            let end = matches!(&incoming, Incoming::Event(e) if e.event_type() == script::END_TYPE);
-            log.push(incoming);
+        for item in &mut source {
+            let end = is_event_of_type(&item, script::END_TYPE);
+            log.push(item);
             assert!(started.elapsed() < LIMIT, "the script ends in time");
             if end {
                 break;
@@ -152,13 +132,8 @@ async fn weather_resumes_from_the_resume_buffer() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let url = format!("http://{}/events/weather", server.addr);
-    let mut source = EventSource::new(
-        url,
-        Options {
-            last_event_id: Some("3".to_owned()),
-            ..options()
-        },
-    );
+    let mut source = async_source(&url, client_config());
+    source.set_last_event_id("3").unwrap();
     let mut ids = Vec::new();
     tokio::time::timeout(LIMIT, async {
         while ids.len() < 20 {
@@ -184,7 +159,12 @@ async fn shutdown_ends_every_stream() {
     .await;
     let mut sources: Vec<_> = ["time", "weather", "script"]
         .iter()
-        .map(|path| EventSource::new(format!("http://{}/events/{path}", server.addr), options()))
+        .map(|path| {
+            async_source(
+                &format!("http://{}/events/{path}", server.addr),
+                client_config(),
+            )
+        })
         .collect();
     for source in &mut sources {
         match source.next().await.unwrap().unwrap() {
@@ -205,17 +185,16 @@ async fn shutdown_ends_every_stream() {
     let started = Instant::now();
     let shutting_down = tokio::spawn(server.shutdown());
     for source in &mut sources {
-        let reason = tokio::time::timeout(LIMIT, async {
+        let cause = tokio::time::timeout(LIMIT, async {
             loop {
-                match source.next().await.unwrap().unwrap() {
-                    Incoming::Reconnecting { reason, .. } => return reason,
-                    _ => continue,
+                if let Err(Error::Reconnecting { cause, .. }) = source.next().await.unwrap() {
+                    return cause;
                 }
             }
         })
         .await
         .expect("the stream ends");
-        assert_eq!(reason, ErrorCause::BodyEnded.to_string());
+        assert_eq!(cause, ErrorCause::BodyEnded);
         source.close();
     }
     shutting_down.await.unwrap();
@@ -259,7 +238,10 @@ async fn a_stalled_client_is_dropped() {
     let n = stalled.read(&mut head).await.unwrap();
     assert!(head[..n].starts_with(b"HTTP/1.1 200"));
 
-    let mut healthy = EventSource::new(format!("http://{}/events/weather", server.addr), options());
+    let mut healthy = async_source(
+        &format!("http://{}/events/weather", server.addr),
+        client_config(),
+    );
     let deadline = Instant::now() + LIMIT;
     let mut healthy_events = 0;
     while server

@@ -13,7 +13,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sse_demo::client::{EventSource, Incoming, Options};
+use futures_util::StreamExt;
+use sse_proto::ClientConfig;
+use sse_proto_io::reqwest::EventSource;
+use sse_proto_io::{Error, Incoming};
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -130,26 +133,23 @@ async fn thousand_streams_get_every_broadcast_event_in_order() {
     let tasks: Vec<_> = (0..clients)
         .map(|_| {
             let (target, open) = (target.clone(), open.clone());
-            let mut source = EventSource::with_client(
-                url.clone(),
-                Options {
-                    read_idle: Some(Duration::from_secs(30)),
-                    default_retry: Duration::from_millis(200),
-                    ..Options::default()
-                },
-                shared.clone(),
-            );
+            let mut config = ClientConfig::default();
+            config.read_timeout = Some(Duration::from_secs(30));
+            config.reconnection_time = Duration::from_millis(200);
+            let mut source =
+                EventSource::with_config(shared.get(&url), config).expect("a valid request");
             tokio::spawn(async move {
                 let mut seen = Seen::default();
                 let mut opened = false;
-                while let Some(next) = source.next().await {
-                    match next.expect("no fatal error") {
-                        Incoming::Open { .. } if !opened => {
+                while let Some(item) = source.next().await {
+                    match item {
+                        Ok(Incoming::Open { .. }) if !opened => {
                             opened = true;
                             open.fetch_add(1, Ordering::Relaxed);
                         }
-                        Incoming::Reconnecting { .. } => seen.reconnects += 1,
-                        Incoming::Event(event) => {
+                        Err(Error::Reconnecting { .. }) => seen.reconnects += 1,
+                        Err(error) => panic!("the source stopped: {error}"),
+                        Ok(Incoming::Event(event)) => {
                             let id: u64 = event.last_event_id().parse().unwrap();
                             if seen.count == 0 {
                                 seen.first = id;

@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use serde_json::Value;
-use sse_demo::client::{EventSource, Incoming, Options};
 use sse_demo::script::Seen;
+use sse_proto_io::{Error, Incoming};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -123,19 +124,20 @@ impl Peer {
     }
 
     /// Checks what a client reported against what the peer meant to send.
-    fn check(&self, client: &str, log: &[Incoming]) {
+    fn check(&self, client: &str, log: &[common::Item]) {
         let mut events = Vec::new();
         let mut retries = Vec::new();
         let mut comments = Vec::new();
         let mut opens = Vec::new();
-        for incoming in log {
-            match incoming {
-                Incoming::Event(event) => events.push(Seen::of(event)),
-                Incoming::Retry(delay) => retries.push(*delay),
-                Incoming::Comment(text) => comments.push(text.to_string()),
-                Incoming::Open { last_event_id } => opens.push(last_event_id.clone()),
-                Incoming::Dropped(error) => panic!("{client}: dropped an event: {error}"),
-                Incoming::Reconnecting { .. } => {}
+        for item in log {
+            match item {
+                Ok(Incoming::Event(event)) => events.push(Seen::of(event)),
+                Ok(Incoming::Retry(delay)) => retries.push(*delay),
+                Ok(Incoming::Comment(text)) => comments.push(text.to_string()),
+                Ok(Incoming::Open { last_event_id }) => opens.push(last_event_id.clone()),
+                Ok(other) => panic!("{client}: unexpected {other:?}"),
+                Err(Error::Reconnecting { .. }) => {}
+                Err(error) => panic!("{client}: {error}"),
             }
         }
         assert_eq!(events, self.expected_events(), "{client}: the events");
@@ -160,15 +162,16 @@ impl Peer {
 
     /// The first bytes of the stream, read raw: the peer really ends lines with CRLF.
     fn check_crlf(&self) {
-        let url = sse_demo::blocking::HttpUrl::parse(&self.url).unwrap();
-        let mut stream = std::net::TcpStream::connect((url.host.as_str(), url.port)).unwrap();
+        let uri: http::Uri = self.url.parse().unwrap();
+        let authority = uri.authority().expect("an http:// URL with a host");
+        let mut stream = std::net::TcpStream::connect(authority.as_str()).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
         write!(
             stream,
-            "GET {} HTTP/1.1\r\nHost: {}:{}\r\nAccept: text/event-stream\r\n\r\n",
-            url.target, url.host, url.port
+            "GET {} HTTP/1.1\r\nHost: {authority}\r\nAccept: text/event-stream\r\n\r\n",
+            uri.path_and_query().map_or("/", |p| p.as_str()),
         )
         .unwrap();
         let mut received = Vec::new();
@@ -181,38 +184,29 @@ impl Peer {
     }
 }
 
-fn options() -> Options {
-    Options {
-        read_idle: Some(Duration::from_secs(10)),
-        comments: true,
-        ..Options::default()
-    }
-}
-
-/// Logs one report; `true` once the `end` event is in.
-fn log_until_end<E: std::fmt::Debug>(log: &mut Vec<Incoming>, next: Result<Incoming, E>) -> bool {
-    let incoming = next.expect("no fatal error");
-    let end = matches!(&incoming, Incoming::Event(e) if e.event_type() == "end");
-    log.push(incoming);
+/// Logs one item; `true` once the `end` event is in.
+fn log_until_end(log: &mut Vec<common::Item>, item: common::Item) -> bool {
+    let end = common::is_event_of_type(&item, "end");
+    log.push(item);
     end
 }
 
-async fn receive_async(url: &str) -> Vec<Incoming> {
-    let mut source = EventSource::new(url, options());
+async fn receive_async(url: &str) -> Vec<common::Item> {
+    let mut source = common::async_source(url, common::client_config());
     let mut log = Vec::new();
-    while let Some(next) = source.next().await {
-        if log_until_end(&mut log, next) {
+    while let Some(item) = source.next().await {
+        if log_until_end(&mut log, item) {
             break;
         }
     }
     log
 }
 
-fn receive_blocking(url: &str) -> Vec<Incoming> {
-    let source = sse_demo::blocking::EventSource::with_options(url, options()).unwrap();
+fn receive_blocking(url: &str) -> Vec<common::Item> {
+    let source = common::blocking_source(url, common::client_config());
     let mut log = Vec::new();
-    for next in source {
-        if log_until_end(&mut log, next) {
+    for item in source {
+        if log_until_end(&mut log, item) {
             break;
         }
     }

@@ -159,22 +159,7 @@ impl EventSource {
     ) -> Result<Self, Error> {
         let (parts, body) = request.into_parts();
         let read_timeout = config.read_timeout;
-        let mut driver = Driver::new(config);
-        driver.client.set_method(parts.method.as_str())?;
-        for name in parts.headers.keys() {
-            let mut joined = Vec::new();
-            for value in parts.headers.get_all(name) {
-                if !joined.is_empty() {
-                    joined.extend_from_slice(b", ");
-                }
-                joined.extend_from_slice(value.as_bytes());
-            }
-            let value = String::from_utf8(joined).map_err(|_| {
-                Error::Request(format!("the value of header {name} is not UTF-8").into())
-            })?;
-            driver.client.set_header(name.as_str(), &value)?;
-        }
-        driver.client.set_body(body.into());
+        let driver = Driver::for_request(config, &parts.method, &parts.headers, body.into())?;
         Ok(EventSource {
             agent,
             uri: parts.uri,
@@ -209,6 +194,18 @@ impl EventSource {
     /// ```
     pub fn last_event_id(&self) -> &str {
         self.driver.client.last_event_id()
+    }
+
+    /// The body bytes received so far, on every connection (for a summary or a meter).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let source = sse_proto_io::blocking::EventSource::get("http://127.0.0.1:1/").unwrap();
+    /// assert_eq!(source.received_bytes(), 0);
+    /// ```
+    pub fn received_bytes(&self) -> u64 {
+        self.driver.received
     }
 
     /// Seeds the last event ID (one saved by an earlier run) before the first request.
@@ -284,7 +281,7 @@ impl EventSource {
 
     /// Sends `request` and hands its response head to the client.
     fn send(&mut self, request: sse_proto::Request, deadline: Option<Instant>) {
-        match self.run(&request) {
+        match self.run(&request, deadline) {
             Ok(response) => {
                 let header = |name| response.headers().get(name).map(|v| v.as_bytes());
                 let opened = self.driver.response(
@@ -298,16 +295,20 @@ impl EventSource {
                 }
             }
             Err(RunError::Invalid(error)) => self.driver.fail(Error::Request(error)),
-            // The read timeout, while waiting for the head: the client fires it at its
-            // deadline (a socket timeout may end a hair early).
-            Err(RunError::Transport(error)) if deadline.is_some() && is_timeout(&error) => {
-                sleep_until(deadline)
+            // One of the timeouts set from the deadline: nothing came in time.
+            Err(RunError::Transport(error)) if is_timeout(&error) && reached(deadline) => {
+                self.timed_out(deadline)
             }
+            // Anything else, the agent's own timeouts included: the request failed.
             Err(RunError::Transport(error)) => self.driver.lost(Instant::now(), Some(error)),
         }
     }
 
-    fn run(&self, request: &sse_proto::Request) -> Result<http::Response<ureq::Body>, RunError> {
+    fn run(
+        &self,
+        request: &sse_proto::Request,
+        deadline: Option<Instant>,
+    ) -> Result<http::Response<ureq::Body>, RunError> {
         let mut builder = http::Request::builder()
             .method(request.method())
             .uri(self.uri.clone());
@@ -318,23 +319,46 @@ impl EventSource {
         let transport = |error: ureq::Error| RunError::Transport(Box::new(error));
         if request.body().is_empty() {
             let request = builder.body(()).map_err(invalid)?;
-            self.agent.run(self.configure(request)).map_err(transport)
+            self.agent
+                .run(self.configure(request, deadline))
+                .map_err(transport)
         } else {
             let request = builder.body(&request.body()[..]).map_err(invalid)?;
-            self.agent.run(self.configure(request)).map_err(transport)
+            self.agent
+                .run(self.configure(request, deadline))
+                .map_err(transport)
         }
     }
 
     /// The agent's settings, with what the client needs: every status comes back as a
-    /// response (the client judges it), and the read-idle timeout bounds each read, the
-    /// response head included.
-    fn configure<S: ureq::AsSendBody>(&self, request: http::Request<S>) -> http::Request<S> {
+    /// response (the client judges it); each phase before the response head (connect, send
+    /// the request and its body, receive the head) ends by the head's `deadline`; each body
+    /// read waits at most the read timeout. An agent's own shorter timeout stays.
+    fn configure<S: ureq::AsSendBody>(
+        &self,
+        request: http::Request<S>,
+        deadline: Option<Instant>,
+    ) -> http::Request<S> {
+        let left = time_left(deadline);
+        let config = self.agent.config();
+        let timeouts = config.timeouts();
         self.agent
             .configure_request(request)
             .http_status_as_error(false)
-            .timeout_per_read(self.read_timeout)
-            .timeout_recv_response(self.read_timeout)
+            .timeout_connect(shorter(timeouts.connect, left))
+            .timeout_send_request(shorter(timeouts.send_request, left))
+            .timeout_send_body(shorter(timeouts.send_body, left))
+            .timeout_recv_response(shorter(timeouts.recv_response, left))
+            .timeout_per_write(shorter(config.timeout_per_write(), left))
+            .timeout_per_read(shorter(config.timeout_per_read(), self.read_timeout))
             .build()
+    }
+
+    /// A wait ended with nothing at (or a hair before) `deadline`: past it, the client
+    /// judges.
+    fn timed_out(&mut self, deadline: Option<Instant>) {
+        sleep_until(deadline);
+        self.driver.timed_out(Instant::now());
     }
 }
 
@@ -364,7 +388,33 @@ fn is_io_timeout(error: &io::Error) -> bool {
         .is_some_and(|inner| matches!(inner, ureq::Error::Timeout(_)))
 }
 
-/// Makes sure `deadline` has passed, so the client's next poll fires it.
+/// How early a socket timer may end: a timeout that ends this close to the deadline is the
+/// one set from it.
+const TIMER_SLACK: Duration = Duration::from_millis(20);
+
+/// Whether `deadline` is (all but) reached.
+fn reached(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|deadline| Instant::now() + TIMER_SLACK >= deadline)
+}
+
+/// The time left until `deadline`, at least 1 ms (ureq reads zero as "already over").
+fn time_left(deadline: Option<Instant>) -> Option<Duration> {
+    deadline.map(|deadline| {
+        deadline
+            .saturating_duration_since(Instant::now())
+            .max(Duration::from_millis(1))
+    })
+}
+
+/// The shorter of two optional timeouts (`None`: none).
+fn shorter(a: Option<Duration>, b: Option<Duration>) -> Option<Duration> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Makes sure `deadline` has passed before the client is told of the timeout.
 fn sleep_until(deadline: Option<Instant>) {
     if let Some(deadline) = deadline {
         std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
@@ -385,11 +435,12 @@ impl Iterator for EventSource {
                 }
                 Next::AwaitResponse(deadline) => match self.pending.take() {
                     Some(request) => self.send(request, deadline),
-                    None => sleep_until(deadline),
+                    // No request on its way (only after `restart`): the transport's fact.
+                    None => self.driver.lost(Instant::now(), None),
                 },
                 Next::ReadBody(deadline) => {
                     let Some(body) = self.body.as_mut() else {
-                        self.driver.client.restart(Instant::now());
+                        self.driver.lost(Instant::now(), None);
                         continue;
                     };
                     match body.read(&mut self.buf) {
@@ -399,9 +450,9 @@ impl Iterator for EventSource {
                         }
                         Ok(n) => self.driver.feed(Instant::now(), &self.buf[..n]),
                         Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                        Err(error) if deadline.is_some() && is_io_timeout(&error) => {
+                        Err(error) if is_io_timeout(&error) && reached(deadline) => {
                             self.body = None;
-                            sleep_until(deadline);
+                            self.timed_out(deadline);
                         }
                         Err(error) => {
                             self.body = None;

@@ -19,8 +19,8 @@
 //! ```
 //!
 //! It reconnects with `Last-Event-ID` after the server's `retry:`, as a browser does.
-//! [`reqwest::EventSource::new`] takes any `reqwest::RequestBuilder` (a `POST` with a JSON
-//! body for an LLM API); [`blocking::EventSource`] is the same as an `Iterator`, on ureq.
+//! `reqwest::EventSource::new` takes any `reqwest::RequestBuilder` (a `POST` with a JSON
+//! body for an LLM API); `blocking::EventSource` is the same as an `Iterator`, on ureq.
 //!
 //! # Any byte stream
 //!
@@ -60,9 +60,9 @@
 //!
 //! None is on by default, so no HTTP library, runtime or TLS backend is forced on anyone.
 //!
-//! - `reqwest`: [`reqwest::EventSource`], an async client on reqwest (and tokio's timer).
+//! - `reqwest`: `reqwest::EventSource`, an async client on reqwest (and tokio's timer).
 //!   Plain `http://` unless reqwest gets a TLS feature: `reqwest-rustls` adds rustls.
-//! - `blocking`: [`blocking::EventSource`], an `Iterator` client on ureq. Plain `http://`
+//! - `blocking`: `blocking::EventSource`, an `Iterator` client on ureq. Plain `http://`
 //!   unless `blocking-rustls` adds ureq's rustls.
 //! - `server`: [`server`], the response body (`http_body::Body`, for hyper and the
 //!   frameworks on it, on tokio's timer) and the broadcast hub.

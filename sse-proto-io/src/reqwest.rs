@@ -13,6 +13,12 @@ use sse_proto::{ClientConfig, ReadyState};
 use crate::source::{Driver, Error, Incoming, Next};
 
 type Pending = Pin<Box<dyn Future<Output = reqwest::Result<reqwest::Response>> + Send>>;
+
+/// The clock of the timers: tokio's, so that a paused or mocked tokio clock (common in
+/// tests) moves the client's time too.
+fn now() -> Instant {
+    tokio::time::Instant::now().into_std()
+}
 type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 
 /// A browser's `EventSource` on reqwest: a [`Stream`] of [`Incoming`] items that reconnects
@@ -54,6 +60,7 @@ type Body = Pin<Box<dyn Stream<Item = reqwest::Result<Bytes>> + Send>>;
 pub struct EventSource {
     http: reqwest::Client,
     url: reqwest::Url,
+    version: reqwest::Version,
     driver: Driver,
     /// The request on its way, from `Send` to its response head.
     pending: Option<Pending>,
@@ -96,8 +103,10 @@ impl EventSource {
     /// # Errors
     ///
     /// [`Error::Request`] when the request cannot be built, has a streaming body (it could
-    /// not be sent again), or has a header the client refuses (`last-event-id`, which is the
-    /// client's: use [`set_last_event_id`](Self::set_last_event_id)).
+    /// not be sent again), a total timeout (`RequestBuilder::timeout`, which would end healthy
+    /// streams: [`ClientConfig::read_timeout`] is the one to set), or a header the client
+    /// refuses (`last-event-id`, which is the client's: use
+    /// [`set_last_event_id`](Self::set_last_event_id)).
     ///
     /// # Example
     ///
@@ -143,30 +152,23 @@ impl EventSource {
     ) -> Result<Self, Error> {
         let (http, request) = request.build_split();
         let request = request.map_err(|error| Error::Request(Box::new(error)))?;
-        let mut driver = Driver::new(config);
-        driver.client.set_method(request.method().as_str())?;
-        for name in request.headers().keys() {
-            let mut joined = Vec::new();
-            for value in request.headers().get_all(name) {
-                if !joined.is_empty() {
-                    joined.extend_from_slice(b", ");
-                }
-                joined.extend_from_slice(value.as_bytes());
-            }
-            let value = String::from_utf8(joined).map_err(|_| {
-                Error::Request(format!("the value of header {name} is not UTF-8").into())
-            })?;
-            driver.client.set_header(name.as_str(), &value)?;
+        if request.timeout().is_some() {
+            // reqwest's timeout covers the whole response, body included.
+            return Err(Error::Request(
+                "a total timeout would end healthy streams: use ClientConfig::read_timeout".into(),
+            ));
         }
-        if let Some(body) = request.body() {
-            let bytes = body.as_bytes().ok_or_else(|| {
+        let body = match request.body() {
+            None => Bytes::new(),
+            Some(body) => Bytes::copy_from_slice(body.as_bytes().ok_or_else(|| {
                 Error::Request("a streaming body cannot be sent again on reconnection".into())
-            })?;
-            driver.client.set_body(Bytes::copy_from_slice(bytes));
-        }
+            })?),
+        };
+        let driver = Driver::for_request(config, request.method(), request.headers(), body)?;
         Ok(EventSource {
             http,
             url: request.url().clone(),
+            version: request.version(),
             driver,
             pending: None,
             body: None,
@@ -197,6 +199,18 @@ impl EventSource {
     /// ```
     pub fn last_event_id(&self) -> &str {
         self.driver.client.last_event_id()
+    }
+
+    /// The body bytes received so far, on every connection (for a summary or a meter).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # let source = sse_proto_io::reqwest::EventSource::get("http://127.0.0.1:1/").unwrap();
+    /// assert_eq!(source.received_bytes(), 0);
+    /// ```
+    pub fn received_bytes(&self) -> u64 {
+        self.driver.received
     }
 
     /// Seeds the last event ID (one saved by an earlier run) before the first request.
@@ -254,7 +268,7 @@ impl EventSource {
     pub fn restart(&mut self) {
         self.pending = None;
         self.body = None;
-        self.driver.client.restart(Instant::now());
+        self.driver.client.restart(now());
     }
 
     /// Closes the source for good: the stream ends; nothing more is sent or yielded.
@@ -284,7 +298,11 @@ impl EventSource {
                 HeaderValue::from_bytes(value.as_bytes()).map_err(|e| invalid(Box::new(e)))?;
             headers.insert(name, value);
         }
-        let mut builder = self.http.request(method, self.url.clone()).headers(headers);
+        let mut builder = self
+            .http
+            .request(method, self.url.clone())
+            .version(self.version)
+            .headers(headers);
         if !request.body().is_empty() {
             builder = builder.body(request.body().clone());
         }
@@ -296,7 +314,7 @@ impl EventSource {
         let Some(deadline) = deadline else {
             return false;
         };
-        if Instant::now() >= deadline {
+        if now() >= deadline {
             return true;
         }
         let at = tokio::time::Instant::from_std(deadline);
@@ -316,8 +334,8 @@ impl Stream for EventSource {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
         loop {
-            let now = Instant::now();
-            match this.driver.next(now) {
+            let at = now();
+            match this.driver.next(at) {
                 Next::Yield(item) => return Poll::Ready(Some(item)),
                 Next::Done => return Poll::Ready(None),
                 Next::Send(request) => {
@@ -329,8 +347,8 @@ impl Stream for EventSource {
                 }
                 Next::AwaitResponse(deadline) => {
                     let Some(pending) = this.pending.as_mut() else {
-                        // Only after a `restart` raced a request: ask again.
-                        this.driver.client.restart(now);
+                        // No request on its way (it was dropped): the transport's fact.
+                        this.driver.lost(at, None);
                         continue;
                     };
                     match pending.as_mut().poll(cx) {
@@ -338,7 +356,7 @@ impl Stream for EventSource {
                             this.pending = None;
                             let header = |name| response.headers().get(name).map(|v| v.as_bytes());
                             let opened = this.driver.response(
-                                Instant::now(),
+                                now(),
                                 response.status().as_u16(),
                                 header(CONTENT_TYPE),
                                 header(RETRY_AFTER),
@@ -352,30 +370,37 @@ impl Stream for EventSource {
                             if error.is_builder() {
                                 this.driver.fail(Error::Request(Box::new(error)));
                             } else {
-                                this.driver.lost(Instant::now(), Some(Box::new(error)));
+                                this.driver.lost(now(), Some(Box::new(error)));
                             }
                         }
-                        // At the deadline the next `poll` of the client fires the timeout.
-                        Poll::Pending if this.deadline_passed(deadline, cx) => this.pending = None,
+                        Poll::Pending if this.deadline_passed(deadline, cx) => {
+                            this.pending = None;
+                            this.driver.timed_out(now());
+                        }
                         Poll::Pending => return Poll::Pending,
                     }
                 }
                 Next::ReadBody(deadline) => {
                     let Some(body) = this.body.as_mut() else {
-                        this.driver.client.restart(now);
+                        this.driver.lost(at, None);
                         continue;
                     };
+                    // The body first: what arrived while the caller handled earlier events
+                    // is read before a deadline that passed meanwhile is looked at.
                     match body.as_mut().poll_next(cx) {
-                        Poll::Ready(Some(Ok(chunk))) => this.driver.feed(Instant::now(), &chunk),
+                        Poll::Ready(Some(Ok(chunk))) => this.driver.feed(now(), &chunk),
                         Poll::Ready(Some(Err(error))) => {
                             this.body = None;
-                            this.driver.lost(Instant::now(), Some(Box::new(error)));
+                            this.driver.lost(now(), Some(Box::new(error)));
                         }
                         Poll::Ready(None) => {
                             this.body = None;
-                            this.driver.lost(Instant::now(), None);
+                            this.driver.lost(now(), None);
                         }
-                        Poll::Pending if this.deadline_passed(deadline, cx) => this.body = None,
+                        Poll::Pending if this.deadline_passed(deadline, cx) => {
+                            this.body = None;
+                            this.driver.timed_out(now());
+                        }
                         Poll::Pending => return Poll::Pending,
                     }
                 }

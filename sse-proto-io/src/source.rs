@@ -4,6 +4,8 @@
 //! here: every decision is [`sse_proto::Client`]'s.
 
 use std::collections::VecDeque;
+
+use bytes::Bytes;
 use std::hash::{BuildHasher, Hasher};
 use std::time::{Duration, Instant};
 
@@ -22,14 +24,18 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// ```
 /// use sse_proto_io::Incoming;
 ///
-/// let open = Incoming::Open;
+/// let open = Incoming::Open { last_event_id: Some("41".into()) };
 /// assert!(open.event().is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Incoming {
     /// A response opened the stream (a browser's `open` event).
-    Open,
+    Open {
+        /// The `Last-Event-ID` its request sent: where the stream resumes; `None` for a
+        /// stream from the start.
+        last_event_id: Option<String>,
+    },
     /// An event.
     Event(Event),
     /// The server set the reconnection time with `retry:` (already applied).
@@ -68,7 +74,12 @@ impl Incoming {
 /// use sse_proto::{CloseReason, ErrorCause, OpenError};
 /// use sse_proto_io::Error;
 ///
-/// let lost = Error::Reconnecting { cause: ErrorCause::BodyEnded, reconnect_at: Instant::now(), source: None };
+/// let lost = Error::Reconnecting {
+///     cause: ErrorCause::BodyEnded,
+///     reconnect_at: Instant::now(),
+///     after: std::time::Duration::from_secs(3),
+///     source: None,
+/// };
 /// assert!(lost.will_retry());
 /// let refused = Error::Closed {
 ///     reason: CloseReason::Failed(OpenError::Status { status: 404 }),
@@ -82,12 +93,15 @@ impl Incoming {
 pub enum Error {
     /// The connection ended, failed or was refused, and the source reconnects at
     /// `reconnect_at` (with `Last-Event-ID`). A browser fires `error` here.
-    #[error("{cause}; reconnecting")]
+    #[error("{cause}; reconnecting in {after:?}")]
     Reconnecting {
         /// What happened, as the core saw it.
         cause: ErrorCause,
         /// When the next attempt starts.
         reconnect_at: Instant,
+        /// The wait from the failure to `reconnect_at`: the reconnection time, grown by the
+        /// backoff if configured.
+        after: Duration,
         /// The transport's error, when there was one.
         #[source]
         source: Option<BoxError>,
@@ -174,6 +188,12 @@ pub(crate) struct Driver {
     source: Option<BoxError>,
     /// The cause of an `error` signal that closed the client, for the `Closed` that follows.
     closing_cause: Option<ErrorCause>,
+    /// When the transport reported the failure behind the next `error` signal.
+    failed_at: Option<Instant>,
+    /// The `Last-Event-ID` of the request in flight, for `Incoming::Open`.
+    sent_id: Option<String>,
+    /// Body bytes received, on every connection.
+    pub(crate) received: u64,
     done: bool,
 }
 
@@ -195,13 +215,49 @@ pub(crate) enum Next {
 }
 
 impl Driver {
-    pub(crate) fn new(config: ClientConfig) -> Self {
+    /// A driver for the request these parts describe (sent again on every attempt).
+    pub(crate) fn for_request(
+        config: ClientConfig,
+        method: &http::Method,
+        headers: &http::HeaderMap,
+        body: Bytes,
+    ) -> Result<Self, Error> {
+        let mut driver = Driver::new(config);
+        driver.client.set_method(method.as_str())?;
+        for name in headers.keys() {
+            // Repeated fields are one field, joined (RFC 9110 section 5.3); cookies with the
+            // separator of their own grammar (RFC 6265 section 5.4).
+            let separator: &[u8] = if name == http::header::COOKIE {
+                b"; "
+            } else {
+                b", "
+            };
+            let mut joined = Vec::new();
+            for value in headers.get_all(name) {
+                if !joined.is_empty() {
+                    joined.extend_from_slice(separator);
+                }
+                joined.extend_from_slice(value.as_bytes());
+            }
+            let value = String::from_utf8(joined).map_err(|_| {
+                Error::Request(format!("the value of header {name} is not UTF-8").into())
+            })?;
+            driver.client.set_header(name.as_str(), &value)?;
+        }
+        driver.client.set_body(body);
+        Ok(driver)
+    }
+
+    fn new(config: ClientConfig) -> Self {
         Driver {
             client: Client::new(config),
             queue: VecDeque::new(),
             jitter: Jitter::default(),
             source: None,
             closing_cause: None,
+            failed_at: None,
+            sent_id: None,
+            received: 0,
             done: false,
         }
     }
@@ -215,16 +271,22 @@ impl Driver {
                 return Next::Done;
             }
             match self.client.poll(now, self.jitter.next()) {
-                Action::Signal(Signal::Open) => return Next::Yield(Ok(Incoming::Open)),
+                Action::Signal(Signal::Open) => {
+                    return Next::Yield(Ok(Incoming::Open {
+                        last_event_id: self.sent_id.take(),
+                    }))
+                }
                 Action::Signal(Signal::Error {
                     cause,
                     reconnect_at: Some(reconnect_at),
                 }) => {
+                    let failed_at = self.failed_at.take().unwrap_or(now);
                     return Next::Yield(Err(Error::Reconnecting {
                         cause,
                         reconnect_at,
+                        after: reconnect_at.saturating_duration_since(failed_at),
                         source: self.source.take(),
-                    }))
+                    }));
                 }
                 Action::Signal(Signal::Error { cause, .. }) => self.closing_cause = Some(cause),
                 Action::Signal(_) => {}
@@ -238,7 +300,10 @@ impl Driver {
                         }));
                     }
                 }
-                Action::Send(request) => return Next::Send(request),
+                Action::Send(request) => {
+                    self.sent_id = request.last_event_id().map(str::to_owned);
+                    return Next::Send(request);
+                }
                 Action::AwaitResponse { deadline } => return Next::AwaitResponse(deadline),
                 Action::ReadBody { deadline } => return Next::ReadBody(deadline),
                 Action::Wait { until } => return Next::Wait(until),
@@ -248,6 +313,7 @@ impl Driver {
 
     /// A body chunk: its steps become items.
     pub(crate) fn feed(&mut self, now: Instant, chunk: &[u8]) {
+        self.received += chunk.len() as u64;
         let steps = self.client.feed(now, chunk);
         self.queue.extend(steps.filter_map(|step| match step {
             Ok(Step::Event(event)) => Some(Ok(Incoming::Event(event))),
@@ -261,7 +327,14 @@ impl Driver {
     /// The request failed or the body ended: `source` is the transport's error, if any.
     pub(crate) fn lost(&mut self, now: Instant, source: Option<BoxError>) {
         self.source = source;
+        self.failed_at = Some(now);
         self.client.handle_disconnect(now);
+    }
+
+    /// A wait for the head or for body bytes ended at its deadline with nothing.
+    pub(crate) fn timed_out(&mut self, now: Instant) {
+        self.failed_at = Some(now);
+        self.client.handle_timeout(now);
     }
 
     /// The response head arrived: `true` when it opened the stream.
@@ -272,9 +345,14 @@ impl Driver {
         content_type: Option<&[u8]>,
         retry_after: Option<&[u8]>,
     ) -> bool {
-        self.client
+        let opened = self
+            .client
             .handle_response(now, status, content_type, retry_after)
-            .is_ok()
+            .is_ok();
+        if !opened {
+            self.failed_at = Some(now);
+        }
+        opened
     }
 
     /// An error of ours that ends the source: yielded next, then nothing.

@@ -20,7 +20,9 @@ pin_project_lite::pin_project! {
     /// inner stream ends, a half-built event is discarded, as the standard says, and so does
     /// this stream.
     ///
-    /// This is the parser alone: no reconnection. `retry:` and `id:` are kept for a caller
+    /// Comments are not yielded, even with [`ParserConfig::emit_comments`]: the items are
+    /// events only (the clients report comments). This is the parser alone: no
+    /// reconnection. `retry:` and `id:` are kept for a caller
     /// that reconnects itself ([`reconnection_time`](Self::reconnection_time),
     /// [`last_event_id`](Self::last_event_id)); for a whole client, see the `reqwest` and
     /// `blocking` features.
@@ -33,7 +35,8 @@ pin_project_lite::pin_project! {
     ///
     /// # futures_executor::block_on(async {
     /// let chunks = stream::iter([
-    ///     Ok::<_, std::io::Error>(&b"\xEF\xBBid: 1\nda"[..]),
+    ///     Ok::<_, std::io::Error>(&b"\xEF\xBB"[..]), // the BOM, split
+    ///     Ok(&b"\xBFid: 1\nda"[..]),
     ///     Ok(&b"ta: caf\xC3"[..]),
     ///     Ok(&b"\xA9\r"[..]),
     ///     Ok(&b"\n\r\n"[..]),

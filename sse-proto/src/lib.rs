@@ -168,12 +168,11 @@ mod keepalive;
 mod line;
 mod parser;
 mod resume;
+mod simd;
 #[cfg(feature = "std")]
 mod stall;
 mod text;
 mod utf8;
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-mod utf8_simd;
 
 #[cfg(feature = "std")]
 pub use client::{

@@ -20,21 +20,12 @@
 
 use bytes::{Bytes, BytesMut};
 
-#[cfg(all(feature = "std", target_arch = "x86_64"))]
-use crate::utf8_simd::ShortCharBackoff;
-
-/// Without the AVX-512 scan there is no short-character test to time.
-#[cfg(not(all(feature = "std", target_arch = "x86_64")))]
-#[derive(Clone, Copy, Debug, Default)]
-struct ShortCharBackoff {}
+use crate::simd::{
+    append_within_capacity, find_line_end, Avx512, LineScan, LongLineScan, ShortCharBackoff,
+    INLINE_SCAN_LEN,
+};
 
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
-
-/// How many bytes [`find_line_end`] searches inline before handing the rest of the line to
-/// `memchr2` or the AVX-512 scan. A shorter input is searched inline only, which tells
-/// whether it is ASCII but not whether other text is valid UTF-8.
-#[cfg(target_arch = "x86_64")]
-const INLINE_SCAN_LEN: usize = 256;
 
 /// A `partial` buffer larger than this is let go once its line is done, so one huge line does
 /// not pin its memory for the life of the connection.
@@ -58,44 +49,12 @@ pub(crate) enum Next<'a> {
     /// A complete line assembled from several inputs, handed over as owned bytes so that the
     /// parser can keep a data value from it without another copy. Whether it is known valid
     /// UTF-8 is [`LineSplitter::assembled_valid`] (a flag here made the returned value an
-    /// odd shape, and copying it stalled on store forwarding: 15 % at 1-byte chunks).
+    /// odd shape, and copying it stalled on store forwarding at 1-byte chunks).
     Assembled(Bytes),
     /// A line longer than the limit ended; its bytes were discarded as they arrived.
     TooLong { len: usize },
     /// The input is used up without completing a line.
     NeedData,
-}
-
-/// How lines longer than the inline scan are searched.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum LongLineScan {
-    /// `memchr2` for the line end; the line's UTF-8 is left to the parser.
-    Portable,
-    /// One AVX-512 pass finds the line end, checks the UTF-8 before it and, for a line
-    /// continued from earlier inputs, copies it into `partial`.
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    Avx512,
-}
-
-impl LongLineScan {
-    /// The best this CPU can do.
-    fn detect() -> Self {
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if crate::utf8::has_avx512_vbmi() {
-            return LongLineScan::Avx512;
-        }
-        LongLineScan::Portable
-    }
-}
-
-/// Where a line ends in the input, if it does, and whether the bytes before that are known to
-/// be valid UTF-8. When the input does not finish the line: whether no error was found in its
-/// bytes so far, the last three of which are checked only against the bytes that follow them
-/// (they may be the start of a character the next input finishes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct LineScan {
-    pub(crate) end: Option<usize>,
-    pub(crate) valid: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -204,18 +163,17 @@ impl LineSplitter {
             }
         }
         let rest = &input[pos..];
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if self.long_scan == LongLineScan::Avx512
-            && !self.partial.is_empty()
-            && self.discarding.is_none()
-            // A short piece is quicker the other way, unless the check begun on a long
-            // line's first bytes is to be carried to its end (a short line is checked again
-            // more cheaply than a vector call per input byte).
-            && (rest.len() >= 64 || (self.partial_valid && self.partial.len() >= 256))
-            && self.partial.len() + rest.len() <= self.max_line_len
-        {
-            // SAFETY: `long_scan` is `Avx512` only when the CPU has the features.
-            return unsafe { self.continue_line_avx512(pos, rest) };
+        if let LongLineScan::Avx512(avx512) = self.long_scan {
+            if !self.partial.is_empty()
+                && self.discarding.is_none()
+                // A short piece is quicker the other way, unless the check begun on a long
+                // line's first bytes is to be carried to its end (a short line is checked
+                // again more cheaply than a vector call per input byte).
+                && (rest.len() >= 64 || (self.partial_valid && self.partial.len() >= 256))
+                && self.partial.len() + rest.len() <= self.max_line_len
+            {
+                return self.continue_line_avx512(avx512, pos, rest);
+            }
         }
         // Every event ends with a blank line, found at its first byte: skip the scan call.
         let found = match rest.first() {
@@ -266,16 +224,15 @@ impl LineSplitter {
     /// the bytes held, and copies it into `partial` when it has the room. The caller checked
     /// that all of `rest` fits within the line limit.
     ///
-    /// Compiled for AVX-512 so that the scan is inlined: called, it returned its result
-    /// through memory, and reading it back (and building the preceding bytes one by one)
-    /// stalled on store forwarding, 8 % of the time on 64 KiB lines at 4 KiB chunks.
-    ///
-    /// # Safety
-    ///
-    /// The CPU must support AVX-512F, AVX-512BW and AVX-512VBMI (`long_scan` is `Avx512`).
-    #[cfg(all(feature = "std", target_arch = "x86_64"))]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-    unsafe fn continue_line_avx512<'a>(&mut self, pos: usize, rest: &'a [u8]) -> (usize, Next<'a>) {
+    /// Out of line: it is the long-line path, and the parsing loops that inline `next_line`
+    /// stay small without it.
+    #[inline(never)]
+    fn continue_line_avx512<'a>(
+        &mut self,
+        avx512: Avx512,
+        pos: usize,
+        rest: &'a [u8],
+    ) -> (usize, Next<'a>) {
         let held = self.partial.len();
         // The last bytes held, read with one load when there are four (built byte by byte,
         // then read as a word, they stalled on store forwarding).
@@ -287,33 +244,16 @@ impl LineSplitter {
                 .fold(0, |word, &byte| word >> 8 | u32::from(byte) << 24),
         };
         let scan = if self.partial.capacity() - held >= rest.len() {
-            let room = self.partial.spare_capacity_mut().as_mut_ptr().cast::<u8>();
-            // SAFETY: `long_scan` is `Avx512` only when the CPU has the features; `room` is
-            // the spare capacity, room for `rest.len()` bytes, distinct from `rest`.
-            let scan = unsafe {
-                crate::utf8_simd::scan_line_avx512::<true>(
-                    rest,
-                    preceding,
-                    room,
-                    &mut self.short_char_backoff,
-                )
-            };
-            let copied = scan.end.unwrap_or(rest.len());
-            // SAFETY: the scan copied the bytes before the line end, or all of `rest`.
-            unsafe { self.partial.set_len(held + copied) };
-            scan
+            avx512.scan_line_into(
+                &mut self.partial,
+                rest,
+                preceding,
+                &mut self.short_char_backoff,
+            )
         } else {
             // Growing for all of `rest` when the line may end in its first bytes would
             // allocate for nothing: find the end first, then grow for what it takes.
-            // SAFETY: as above; no copy.
-            let scan = unsafe {
-                crate::utf8_simd::scan_line_avx512::<false>(
-                    rest,
-                    preceding,
-                    core::ptr::null_mut(),
-                    &mut self.short_char_backoff,
-                )
-            };
+            let scan = avx512.scan_line(rest, preceding, &mut self.short_char_backoff);
             let taken = &rest[..scan.end.unwrap_or(rest.len())];
             extend_bounded(&mut self.partial, taken, self.max_line_len);
             scan
@@ -407,25 +347,18 @@ impl LineSplitter {
     #[cold]
     #[inline(never)]
     fn check_line_start(&mut self, start: &[u8]) -> bool {
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        if self.long_scan == LongLineScan::Avx512
-            && self.partial.is_empty()
-            && self.discarding.is_none()
-            && start.len() < INLINE_SCAN_LEN
-        {
-            // SAFETY: `long_scan` is `Avx512` only when the CPU has the features; no copy.
-            let scan = unsafe {
-                crate::utf8_simd::scan_line_avx512::<false>(
-                    start,
-                    0,
-                    core::ptr::null_mut(),
-                    &mut self.short_char_backoff,
-                )
-            };
-            return scan.valid;
+        match self.long_scan {
+            LongLineScan::Avx512(avx512)
+                if self.partial.is_empty()
+                    && self.discarding.is_none()
+                    && start.len() < INLINE_SCAN_LEN =>
+            {
+                avx512
+                    .scan_line(start, 0, &mut self.short_char_backoff)
+                    .valid
+            }
+            _ => false,
         }
-        let _ = start;
-        false
     }
 
     /// The line assembled in `partial`, cut off from it.
@@ -461,8 +394,8 @@ impl LineSplitter {
             // now, while nothing is held; later, growing would copy what is held by then.
             // When the caller still holds it, or it is too small, a new one is as cheap now
             // and dearer later, for the same reason. (An eighth more room, for lines that
-            // grow slowly, made 64 KiB lines 5 % slower to copy at 4 KiB chunks, for no
-            // reason found.)
+            // grow slowly, made 64 KiB lines slower to copy at 4 KiB chunks, for no reason
+            // found: `docs/performance.md`.)
             let wanted = wanted.min(self.max_line_len).max(piece.len());
             if !self.partial.try_reclaim(wanted) {
                 self.partial = BytesMut::with_capacity(wanted);
@@ -495,213 +428,6 @@ fn terminator_len(rest: &[u8], end: usize) -> Option<usize> {
     }
 }
 
-/// Position of the first CR or LF in `haystack`, if any, and whether every byte before it
-/// (or every byte, when there is none) is known to be valid UTF-8.
-///
-/// Most lines are short (the `multiline` corpus: 46 bytes), and `memchr2`'s per-call set-up
-/// was a third of the parse time there. So the first bytes are checked here, inline, sixteen
-/// at a time with SSE2 (part of every x86-64 CPU, so no feature detection), and only a line
-/// longer than that goes to `memchr2`, whose AVX2 loop then wins, or with AVX-512 to a
-/// scan that validates the line as it goes. The same loads tell whether the line is ASCII,
-/// which is most of the work of validating it as UTF-8.
-#[inline(always)]
-fn find_line_end(
-    haystack: &[u8],
-    long_scan: LongLineScan,
-    backoff: &mut ShortCharBackoff,
-) -> LineScan {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use core::arch::x86_64::{
-            __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128,
-            _mm_set1_epi8, _mm_setzero_si128,
-        };
-        /// The 16 bytes at `start`, and bit `i` set when byte `start + i` is CR or LF.
-        #[inline(always)]
-        fn load(haystack: &[u8], start: usize) -> (__m128i, u32) {
-            assert!(start + 16 <= haystack.len());
-            // SAFETY: the assertion keeps the unaligned 16-byte load inside the slice; SSE2
-            // is always available on x86-64.
-            unsafe {
-                let block = _mm_loadu_si128(haystack.as_ptr().add(start).cast());
-                let cr = _mm_cmpeq_epi8(block, _mm_set1_epi8(b'\r' as i8));
-                let lf = _mm_cmpeq_epi8(block, _mm_set1_epi8(b'\n' as i8));
-                (block, _mm_movemask_epi8(_mm_or_si128(cr, lf)) as u32)
-            }
-        }
-        /// Whether the bytes OR-ed into `seen`, and those of `block` before its first line end
-        /// (all of them when `line_ends` is 0), are all ASCII.
-        #[inline(always)]
-        fn ascii_until(seen: __m128i, block: __m128i, line_ends: u32) -> bool {
-            let below_first_end = line_ends.wrapping_sub(1) & !line_ends;
-            // SAFETY: SSE2 is always available on x86-64.
-            let (seen_high, block_high) = unsafe {
-                (
-                    _mm_movemask_epi8(seen) as u32,
-                    _mm_movemask_epi8(block) as u32,
-                )
-            };
-            seen_high | (block_high & below_first_end) == 0
-        }
-        let len = haystack.len();
-        if len < 16 {
-            let mut high = 0;
-            for (at, &byte) in haystack.iter().enumerate() {
-                if byte == b'\r' || byte == b'\n' {
-                    return LineScan {
-                        end: Some(at),
-                        valid: high < 0x80,
-                    };
-                }
-                high |= byte;
-            }
-            return LineScan {
-                end: None,
-                valid: high < 0x80,
-            };
-        }
-        // The blocks without a line end, OR-ed: one instruction per block, where a mask per
-        // block cost more than validating the line afterwards.
-        // SAFETY: SSE2 is always available on x86-64.
-        let mut seen = unsafe { _mm_setzero_si128() };
-        let mut start = 0;
-        while start < INLINE_SCAN_LEN {
-            if start + 16 > len {
-                // The last bytes, read as the final 16 (overlapping bytes already known to
-                // hold no line end) rather than one at a time.
-                let last = len - 16;
-                let (block, found) = load(haystack, last);
-                if found == 0 {
-                    return LineScan {
-                        end: None,
-                        valid: ascii_until(seen, block, 0),
-                    };
-                }
-                return LineScan {
-                    end: Some(last + found.trailing_zeros() as usize),
-                    valid: ascii_until(seen, block, found),
-                };
-            }
-            let (block, found) = load(haystack, start);
-            if found != 0 {
-                return LineScan {
-                    end: Some(start + found.trailing_zeros() as usize),
-                    valid: ascii_until(seen, block, found),
-                };
-            }
-            // SAFETY: SSE2 is always available on x86-64.
-            seen = unsafe { _mm_or_si128(seen, block) };
-            start += 16;
-        }
-        #[cfg(feature = "std")]
-        if long_scan == LongLineScan::Avx512 {
-            // An ASCII start is as good as no start to the UTF-8 check; otherwise check
-            // the line from its first byte.
-            // SAFETY: SSE2 is always available on x86-64.
-            let from = if unsafe { _mm_movemask_epi8(seen) } == 0 {
-                start
-            } else {
-                0
-            };
-            // SAFETY: `long_scan` is `Avx512` only when the CPU has the features; no copy.
-            let scan = unsafe {
-                crate::utf8_simd::scan_line_avx512::<false>(
-                    &haystack[from..],
-                    0,
-                    core::ptr::null_mut(),
-                    backoff,
-                )
-            };
-            return LineScan {
-                end: scan.end.map(|end| from + end),
-                valid: scan.valid,
-            };
-        }
-        let _ = (long_scan, backoff);
-        LineScan {
-            end: memchr::memchr2(b'\r', b'\n', &haystack[start..]).map(|at| start + at),
-            valid: false,
-        }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        let _ = (long_scan, backoff);
-        LineScan {
-            end: memchr::memchr2(b'\r', b'\n', haystack),
-            valid: false,
-        }
-    }
-}
-
-/// `copy_nonoverlapping`, with lengths up to 64 done inline in at most four overlapping
-/// unaligned moves: the `memcpy` call it replaces was 7 % of the time on 40-byte data lines, and 10 % when
-/// the input comes one byte at a time.
-///
-/// # Safety
-///
-/// As for `copy_nonoverlapping`: `src` readable and `dst` writable for `len` bytes, the two
-/// ranges not overlapping.
-#[inline(always)]
-pub(crate) unsafe fn copy_short(src: *const u8, dst: *mut u8, len: usize) {
-    use core::ptr::{read_unaligned, write_unaligned};
-    // SAFETY (every arm): each move reads and writes only offsets in `0..len`, because the
-    // arm's lower bound on `len` keeps `len - width` at or above 0 and the offsets plus the
-    // width at or below `len`; the caller's contract covers those bytes.
-    unsafe {
-        match len {
-            0 => {}
-            1..=3 => {
-                *dst = *src;
-                *dst.add(len / 2) = *src.add(len / 2);
-                *dst.add(len - 1) = *src.add(len - 1);
-            }
-            4..=7 => {
-                let head = read_unaligned(src.cast::<u32>());
-                let tail = read_unaligned(src.add(len - 4).cast::<u32>());
-                write_unaligned(dst.cast::<u32>(), head);
-                write_unaligned(dst.add(len - 4).cast::<u32>(), tail);
-            }
-            8..=15 => {
-                let head = read_unaligned(src.cast::<u64>());
-                let tail = read_unaligned(src.add(len - 8).cast::<u64>());
-                write_unaligned(dst.cast::<u64>(), head);
-                write_unaligned(dst.add(len - 8).cast::<u64>(), tail);
-            }
-            16..=32 => {
-                let head = read_unaligned(src.cast::<[u8; 16]>());
-                let tail = read_unaligned(src.add(len - 16).cast::<[u8; 16]>());
-                write_unaligned(dst.cast::<[u8; 16]>(), head);
-                write_unaligned(dst.add(len - 16).cast::<[u8; 16]>(), tail);
-            }
-            33..=64 => {
-                let head = read_unaligned(src.cast::<[u8; 32]>());
-                let tail = read_unaligned(src.add(len - 32).cast::<[u8; 32]>());
-                write_unaligned(dst.cast::<[u8; 32]>(), head);
-                write_unaligned(dst.add(len - 32).cast::<[u8; 32]>(), tail);
-            }
-            _ => core::ptr::copy_nonoverlapping(src, dst, len),
-        }
-    }
-}
-
-/// Appends `extra` when it fits in `buf`'s spare capacity (`false`, and nothing done, when
-/// not): inline for short pieces, without `BytesMut::extend_from_slice`'s growth check and
-/// `memcpy` call.
-#[inline(always)]
-fn append_within_capacity(buf: &mut BytesMut, extra: &[u8]) -> bool {
-    if extra.len() > buf.capacity() - buf.len() {
-        return false;
-    }
-    // SAFETY: `extra` fits in the spare capacity (checked above), which it cannot overlap
-    // (the buffer is borrowed mutably); the copy initialises the bytes the new length takes.
-    unsafe {
-        let room = buf.spare_capacity_mut().as_mut_ptr().cast::<u8>();
-        copy_short(extra.as_ptr(), room, extra.len());
-        buf.set_len(buf.len() + extra.len());
-    }
-    true
-}
-
 /// The field value after the colon, without one leading U+0020 SPACE if there is one.
 #[inline(always)]
 pub(crate) fn strip_one_space(value: &[u8]) -> &[u8] {
@@ -732,21 +458,11 @@ fn extend_bounded(buf: &mut BytesMut, extra: &[u8], ceiling: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simd::long_line_scans;
     use alloc::string::String;
     use alloc::vec;
     use alloc::vec::Vec;
     use proptest::prelude::*;
-
-    /// Every way of scanning long lines this CPU can run.
-    fn long_line_scans() -> Vec<LongLineScan> {
-        let mut scans = vec![LongLineScan::Portable];
-        #[cfg(all(feature = "std", target_arch = "x86_64"))]
-        crate::utf8::avx512_tests_can_run();
-        if LongLineScan::detect() != LongLineScan::Portable {
-            scans.push(LongLineScan::detect());
-        }
-        scans
-    }
 
     /// The lines (or over-long lengths) found, each with the splitter's word on its UTF-8,
     /// which is checked to be sound.
@@ -794,97 +510,6 @@ mod tests {
     fn split_all(splitter: &mut LineSplitter, chunks: &[&[u8]]) -> Vec<Result<Vec<u8>, usize>> {
         let lines = split_all_flagged(splitter, chunks);
         lines.into_iter().map(|(line, _)| line).collect()
-    }
-
-    #[test]
-    fn find_line_end_agrees_with_memchr2_at_every_position_and_length() {
-        for scan in long_line_scans() {
-            for len in 0..300 {
-                let mut haystack = vec![b'x'; len];
-                assert_eq!(
-                    find_line_end(&haystack, scan, &mut ShortCharBackoff::default()).end,
-                    None,
-                    "len {len}"
-                );
-                for at in 0..len {
-                    for byte in [b'\r', b'\n'] {
-                        haystack[at] = byte;
-                        let found =
-                            find_line_end(&haystack, scan, &mut ShortCharBackoff::default());
-                        assert_eq!(
-                            found.end,
-                            memchr::memchr2(b'\r', b'\n', &haystack),
-                            "{scan:?}, len {len}, {byte} at {at}"
-                        );
-                        // All ASCII: only lines past the inline scan may be unknown, and
-                        // only without AVX-512.
-                        assert!(
-                            found.valid || (at >= 256 && scan == LongLineScan::Portable),
-                            "{scan:?}, len {len}, {byte} at {at}"
-                        );
-                        haystack[at] = b'x';
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn find_line_end_calls_a_line_valid_only_when_it_is() {
-        for scan in long_line_scans() {
-            for len in 1..300 {
-                for end in [0, len / 3, len - 1] {
-                    for bad_at in 0..len {
-                        if bad_at == end {
-                            continue;
-                        }
-                        // A lone continuation byte, never valid.
-                        let mut haystack = vec![b'x'; len];
-                        haystack[end] = b'\n';
-                        haystack[bad_at] = 0x80;
-                        let found =
-                            find_line_end(&haystack, scan, &mut ShortCharBackoff::default());
-                        assert_eq!(found.end, Some(end));
-                        // Sound everywhere; exact within the inline scan on x86-64, and
-                        // everywhere with AVX-512.
-                        let before_end = bad_at < end;
-                        let context = alloc::format!("{scan:?}, len {len}, end {end}, at {bad_at}");
-                        assert!(!(found.valid && before_end), "{context}");
-                        if cfg!(target_arch = "x86_64")
-                            && (end < 256 || scan != LongLineScan::Portable)
-                        {
-                            assert_eq!(found.valid, !before_end, "{context}");
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn find_line_end_without_a_line_end_allows_a_character_cut_at_the_end() {
-        for scan in long_line_scans() {
-            for len in [5, 20, 255, 256, 257, 300, 700] {
-                for cut in ["é", "€", "🙂"] {
-                    let character = cut.as_bytes();
-                    for keep in 1..character.len() {
-                        let mut haystack = "ü".repeat(len / 2).into_bytes();
-                        haystack.extend_from_slice(&character[..keep]);
-                        let found =
-                            find_line_end(&haystack, scan, &mut ShortCharBackoff::default());
-                        assert_eq!(found.end, None);
-                        if scan != LongLineScan::Portable && haystack.len() > 256 {
-                            assert!(found.valid, "{scan:?}, len {len}, {keep} of {cut}");
-                        }
-                        // A bad byte before the cut character is never let through.
-                        haystack[0] = 0xFF;
-                        assert!(
-                            !find_line_end(&haystack, scan, &mut ShortCharBackoff::default()).valid
-                        );
-                    }
-                }
-            }
-        }
     }
 
     proptest::proptest! {

@@ -7,6 +7,41 @@
 //! [`LineSplitter`] turns bytes into lines; this file gives each line its meaning. Keep the
 //! two apart: nothing here may depend on where chunks were split. Each rule carries a link or
 //! a quote of the standard; `docs/conformance.md` maps every rule to its test, so update both.
+//!
+//! ## Why there are two parsing loops
+//!
+//! [`Parser::poll_from`] hands out owned events (for `poll` and `poll_bytes`) and
+//! [`Parser::poll_ref_loop`] lends them (for `poll_ref`). They read lines the same way
+//! (`LineSplitter::next_line`) and give them the same meaning
+//! ([`EventBuffers::interpret_line`], `append_data`, `dispatch_point`); they differ in what
+//! they do with a data line and at a blank line. The lending loop keeps an event's only data
+//! line borrowed from the caller's input in a local (`first_data`, with the input's
+//! lifetime) while it may stay the only one, and returns an [`EventRef`] that borrows the
+//! input and the parser; the owning loop builds the [`Event`] straight into its return value
+//! and, for `poll_bytes`, keeps that line as a slice of the caller's `Bytes`. One loop for
+//! both would carry the borrowed line, and its lifetime, into the owned path, or make the
+//! lent path pay for building an owned event: the lent path is the fast one, and the owned
+//! one is what most callers use. So a change to how lines are read or interpreted goes in
+//! the shared helpers, and a change to one loop's handling of a [`LineAction`] or of a
+//! blank line is made in the other too.
+//!
+//! These tests keep the two in step, each running the same input through `poll`,
+//! `poll_bytes`, `poll_ref`, and all three taking turns on one parser:
+//!
+//! - `tests/common/mod.rs::assert_all_chunkings_with` (its `OTHER_ENTRY_POINTS` and
+//!   `FEED_DRIVERS`), which every vector of `tests/spec.rs` goes through, whole, byte by
+//!   byte and split at every point;
+//! - `tests/oracle.rs::arbitrary_streams_match_the_model`, `padded_seeds_match_the_model`,
+//!   `long_data_values_match_the_model_through_every_entry_point` and
+//!   `every_seed_matches_the_model_under_every_chunking` (all through `check_against_model`),
+//!   and `limit_errors_do_not_depend_on_chunking`, which compares the errors as well;
+//! - the fuzz target `parse_split` (its step 3: `poll_ref` against `poll`).
+//!
+//! ## The state
+//!
+//! The parser's mode is the `finished` flag of [`Parser`] and the flags of [`EventBuffers`];
+//! their invariants are listed where they are declared, and debug builds check them at the
+//! start of every poll (`EventBuffers::invariants_hold`), so every test above checks them too.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use core::time::Duration;
@@ -14,8 +49,9 @@ use core::time::Duration;
 use crate::error::{EncodeError, ParseError};
 use crate::event::{Event, EventRef};
 use crate::line::{strip_one_space, LineSplitter, Next};
+use crate::simd::{append_reserved, is_utf8};
 use crate::text::{Text, INLINE_CAPACITY};
-use crate::utf8::{is_utf8, push_utf8_lossy, utf8_lossy_len, Utf8Bytes};
+use crate::utf8::{push_utf8_lossy, utf8_lossy_len, Utf8Bytes};
 
 /// Data buffers are (re)allocated at least this large, so small events share allocations.
 const ARENA_CHUNK: usize = 8 * 1024;
@@ -211,6 +247,9 @@ enum LineAction<'l> {
 pub struct Parser {
     lines: LineSplitter,
     fields: EventBuffers,
+    /// Set by [`finish`](Self::finish), cleared by [`reset`](Self::reset): every poll returns
+    /// `End` in between. While set, `lines` and `fields` hold no line or event (both were
+    /// cleared by `finish`).
     finished: bool,
 }
 
@@ -365,6 +404,7 @@ impl Parser {
     /// The parsing loop; `origin`, when given, is the `Bytes` that `input` is a view of.
     #[inline(always)]
     fn poll_from(&mut self, input: &mut &[u8], origin: Option<&Bytes>) -> Result<Step, ParseError> {
+        debug_assert!(self.fields.invariants_hold());
         if self.finished {
             return Ok(Step::End);
         }
@@ -459,6 +499,7 @@ impl Parser {
         &'a mut self,
         input: &mut &'i [u8],
     ) -> Result<StepRef<'a>, ParseError> {
+        debug_assert!(self.fields.invariants_hold());
         if self.finished {
             return Ok(StepRef::End);
         }
@@ -784,11 +825,28 @@ impl Iterator for Steps<'_, '_> {
 }
 
 /// The buffers of "Interpreting an event stream": data, event type, last event ID.
+///
+/// The event being built is in one of five modes, told apart by `has_data`, `data_slice`,
+/// `dropping_event` and `lent` (`invariants_hold` checks the rules below):
+///
+/// | mode | `has_data` | `data` | `data_slice` | `dropping_event` | `lent` |
+/// | --- | --- | --- | --- | --- | --- |
+/// | no data yet (a type or id may be set) | no | empty | `None` | no | no |
+/// | data in the buffer (maybe one empty line) | yes | any | `None` | no | no |
+/// | one data line kept as a slice of the caller's `Bytes` | yes | empty | `Some` | no | no |
+/// | over a limit: skipped until its blank line | no | empty | `None` | yes | no |
+/// | just lent by `poll_ref`, until the next poll starts | no | the lent data | the lent data | no | yes |
+///
+/// The lending loop adds one more, in a local: its `first_data` borrowed from the input,
+/// counted in `has_data` with `data` still empty. Apart from the event: `lent_comment` is
+/// `Some` only from a `poll_ref` that lent a stored comment to the next poll; `id_changed` is
+/// false only when `id_buffer` equals `last_event_id`.
 #[derive(Clone, Debug)]
 struct EventBuffers {
     config: ParserConfig,
     /// The data buffer, without the trailing LF the standard appends (it is removed at
     /// dispatch anyway); `has_data` tells "no data field" apart from "one empty one".
+    /// Empty whenever `has_data` is false, but for a lent event's data.
     data: BytesMut,
     /// The event's only data line so far, when it could be kept as a slice of the caller's
     /// `Bytes` instead of copied into `data` (see [`Parser::poll_bytes`]).
@@ -797,16 +855,20 @@ struct EventBuffers {
     event_type: Option<Text>,
     /// The last event ID buffer: `None` until an `id:` field is seen.
     id_buffer: Option<Text>,
-    /// Set when `id_buffer` changed since the last dispatch point.
+    /// Set when `id_buffer` changed since the last dispatch point; while clear, `id_buffer`
+    /// equals `last_event_id`, so the dispatch point has nothing to copy.
     id_changed: bool,
     /// The last event ID string, copied from the buffer at each dispatch point.
     last_event_id: Option<Text>,
     /// The event in progress went over a limit: skip its data and type until its empty line.
+    /// Never with `has_data`: dropping cleared the data.
     dropping_event: bool,
     /// Storage for ids, types and comments, cut off as `Bytes`.
     small_fields: BytesMut,
     /// An event was lent by [`Parser::poll_ref`]: the data and type buffers still hold it,
-    /// to be cleared when the next poll starts.
+    /// to be cleared when the next poll starts (`release_lent`); `has_data` is already false.
+    /// While set (or `lent_comment` is), a poll must release it before reading, which is
+    /// why `Parser::continue_line_only` steps aside.
     lent: bool,
     /// A lent comment that could not be borrowed from the input.
     lent_comment: Option<Utf8Bytes>,
@@ -828,6 +890,21 @@ impl EventBuffers {
             lent: false,
             lent_comment: None,
         }
+    }
+
+    /// The rules listed at [`EventBuffers`], as they stand between two polls.
+    fn invariants_hold(&self) -> bool {
+        let no_data = self.data.is_empty() && self.data_slice.is_none();
+        let mode = if self.lent {
+            !self.has_data && !self.dropping_event
+        } else if self.dropping_event {
+            !self.has_data && no_data
+        } else if !self.has_data {
+            no_data
+        } else {
+            self.data_slice.is_none() || self.data.is_empty()
+        };
+        mode && (self.id_changed || self.id_buffer == self.last_event_id)
     }
 
     /// Forgets what the last [`Parser::poll_ref`] lent, which its borrow has ended.
@@ -1211,28 +1288,6 @@ fn contains(whole: &Bytes, part: &[u8]) -> bool {
     let start = whole.as_ptr() as usize;
     let at = part.as_ptr() as usize;
     at >= start && at + part.len() <= start + whole.len()
-}
-
-/// Appends a line feed (when `line_feed_first`) and then `value` to `buf`, whose spare
-/// capacity the caller reserved: plain stores and one copy, where `BytesMut::put_slice` costs
-/// a call and a capacity check per piece (a tenth of the parse time on short data lines).
-#[inline(always)]
-fn append_reserved(buf: &mut BytesMut, line_feed_first: bool, value: &[u8]) {
-    let feed = usize::from(line_feed_first);
-    let len = feed + value.len();
-    let room = &mut buf.spare_capacity_mut()[..len]; // bounds-checked: never past the room
-    if line_feed_first {
-        room[0] = core::mem::MaybeUninit::new(b'\n');
-    }
-    // SAFETY: `room` holds `len` bytes of spare capacity; the copy fills `room[feed..]`
-    // (inside it) from a source that cannot overlap the buffer's spare room. With the line
-    // feed written above, the first `len` spare bytes are initialised, so the length may grow
-    // by `len`.
-    unsafe {
-        let dst = room.as_mut_ptr().cast::<u8>().add(feed);
-        crate::line::copy_short(value.as_ptr(), dst, value.len());
-        buf.set_len(buf.len() + len);
-    }
 }
 
 /// Digits only, non-empty, and within `u64` milliseconds.

@@ -667,7 +667,37 @@ fn backoff_delay_is_bounded_for_any_input() {
         }
     }
     assert_eq!(backoff.delay(Duration::MAX, 0, 0), Client::MAX_WAIT);
-    assert_eq!(backoff.delay(Duration::ZERO, 50, u32::MAX), Duration::ZERO);
+    // A zero reconnection time: at once the first time, then grown from MIN_STEP (capped).
+    assert_eq!(backoff.delay(Duration::ZERO, 0, u32::MAX), Duration::ZERO);
+    assert_eq!(
+        backoff.delay(Duration::ZERO, 50, u32::MAX),
+        Client::MAX_WAIT
+    );
+}
+
+/// A server that sends `retry: 0` and then drops every connection must not be hammered
+/// once backoff is on: the first reconnection is at once, as asked, the next ones back off.
+#[test]
+fn server_retry_zero_still_backs_off_after_failures() {
+    let mut sim = Sim::new(backoff(2, secs(60), 0));
+    sim.session(b"retry: 0\ndata: x\n\n");
+    let mut waits = Vec::new();
+    for _ in 0..5 {
+        waits.push(sim.wait());
+        sim.client.handle_disconnect(sim.now);
+    }
+    assert_eq!(
+        waits,
+        [ms(0), ms(500), ms(1000), ms(2000), ms(4000)],
+        "0, then Backoff::MIN_STEP doubled"
+    );
+    // Without backoff, the server's wish stands: browsers reconnect at once every time.
+    let mut sim = Sim::default();
+    sim.session(b"retry: 0\ndata: x\n\n");
+    for _ in 0..3 {
+        assert_eq!(sim.wait(), Duration::ZERO);
+        sim.client.handle_disconnect(sim.now);
+    }
 }
 
 #[test]
@@ -1327,7 +1357,8 @@ fn signals_come_in_the_browsers_order_with_the_ready_state_already_set() {
     sim.request();
     sim.respond(200, EVENT_STREAM).unwrap(); // opened
     record(&mut sim);
-    sim.advance(secs(45)); // silent: the read timeout
+    sim.advance(secs(45)); // silent: the caller's wait for a chunk found nothing
+    sim.client.handle_timeout(sim.now);
     record(&mut sim);
     sim.request();
     sim.respond(200, EVENT_STREAM).unwrap();
@@ -1337,6 +1368,7 @@ fn signals_come_in_the_browsers_order_with_the_ready_state_already_set() {
     record(&mut sim);
     sim.request();
     sim.advance(secs(45)); // a server that accepts and never answers
+    sim.client.handle_timeout(sim.now);
     record(&mut sim);
     sim.request();
     let _ = sim.respond(500, None); // refused
@@ -1493,7 +1525,8 @@ fn server_that_never_answers_times_out_on_the_missing_head() {
         else {
             panic!("waiting for the head")
         };
-        sim.now = deadline; // the caller's wait for the head timed out
+        sim.now = deadline; // the caller's wait for the head ended with nothing
+        sim.client.handle_timeout(sim.now);
         let Action::Signal(Signal::Error {
             cause,
             reconnect_at,
@@ -1505,6 +1538,48 @@ fn server_that_never_answers_times_out_on_the_missing_head() {
         assert_eq!(reconnect_at, Some(sim.now + secs(3)));
     }
     assert_eq!(sim.client.attempts(), 3);
+}
+
+/// A caller busy with its events is not waiting for bytes: a deadline that passes meanwhile
+/// is not silence, and `poll` does not fire it. Only a wait that found nothing
+/// (`handle_timeout`) does.
+#[test]
+fn a_slow_consumer_is_not_a_silent_server() {
+    let mut sim = Sim::new(with(|c| c.read_timeout = Some(ms(300))));
+    sim.connect();
+    sim.take_signals();
+    sim.body(b"data: 1\n\n");
+    sim.advance(ms(600)); // the application takes its time with event 1
+    let deadline = sim.now - ms(300);
+    assert_eq!(
+        sim.client.poll(sim.now, 0),
+        Action::ReadBody {
+            deadline: Some(deadline)
+        },
+        "still reading, the deadline in the past"
+    );
+    // The keep-alives that arrived meanwhile are read at once: alive.
+    sim.body(b": ka\n: ka\n");
+    sim.client.handle_timeout(sim.now + ms(299)); // a wait that ended early: nothing
+    assert_eq!(sim.client.ready_state(), ReadyState::Open);
+    assert_eq!(sim.client.attempts(), 0);
+    // A wait that found nothing for the whole timeout does fire it.
+    sim.client.handle_timeout(sim.now + ms(300));
+    assert_eq!(sim.client.ready_state(), ReadyState::Connecting);
+}
+
+/// `restart` after a read deadline nobody checked is a restart, not a timeout: no signal,
+/// no attempt counted.
+#[test]
+fn restart_after_an_unchecked_read_deadline_counts_nothing() {
+    let mut sim = Sim::new(with(|c| c.read_timeout = Some(ms(300))));
+    sim.connect();
+    sim.take_signals();
+    sim.advance(secs(5));
+    sim.client.restart(sim.now);
+    assert_eq!(sim.take_signals(), []);
+    assert_eq!(sim.client.attempts(), 0);
+    assert!(sim.poll_request(0).is_some());
 }
 
 // ---- restart() and reset() ---------------------------------------------------------------

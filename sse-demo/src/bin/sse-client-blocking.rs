@@ -1,10 +1,10 @@
-//! The blocking client on `std::net` alone:
+//! The blocking client (`sse_proto_io::blocking::EventSource`, on ureq):
 //! `cargo run -p sse-demo --bin sse-client-blocking -- URL`.
 
 use std::process::ExitCode;
 
-use sse_demo::blocking::EventSource;
 use sse_demo::cli;
+use sse_proto_io::blocking::EventSource;
 
 const NAME: &str = "sse-client-blocking";
 
@@ -17,32 +17,31 @@ fn usage() -> String {
 }
 
 fn main() -> ExitCode {
-    let (args, options) = match cli::client_setup(NAME, &usage()) {
-        Ok(setup) => setup,
+    let args = match cli::client_setup(NAME, &usage()) {
+        Ok(args) => args,
         Err(code) => return code,
     };
-    let source = match EventSource::with_options(&args.url, options) {
+    let opened = http::Request::get(&args.url)
+        .body(())
+        .map_err(|error| sse_proto_io::Error::Request(Box::new(error)))
+        .and_then(|request| EventSource::with_config(request.map(|()| ""), args.config()))
+        .and_then(|mut source| {
+            if let Some(id) = &args.last_event_id {
+                source.set_last_event_id(id)?;
+            }
+            Ok(source)
+        });
+    let source = match opened {
         Ok(source) => source,
         Err(error) => {
-            eprintln!("{NAME}: {error}");
+            eprintln!("{NAME}: {}", cli::chain(&error));
             return ExitCode::from(2);
         }
     };
-    let mut events = 0;
-    for next in source {
-        match next {
-            Ok(incoming) => {
-                if cli::print(NAME, &incoming) {
-                    events += 1;
-                    if args.count.is_some_and(|n| events >= n) {
-                        break;
-                    }
-                }
-            }
-            Err(fatal) => {
-                eprintln!("{NAME}: {fatal}");
-                return ExitCode::FAILURE;
-            }
+    let mut output = cli::Output::new(NAME, args.count);
+    for item in source {
+        if let Some(code) = output.take(&item) {
+            return code;
         }
     }
     ExitCode::SUCCESS

@@ -1,9 +1,11 @@
-//! The async client: `cargo run -p sse-demo --bin sse-client -- URL`.
+//! The async client (`sse_proto_io::reqwest::EventSource`):
+//! `cargo run -p sse-demo --bin sse-client -- URL`.
 
 use std::process::ExitCode;
 
+use futures_util::StreamExt;
 use sse_demo::cli;
-use sse_demo::client::EventSource;
+use sse_proto_io::reqwest::EventSource;
 
 const NAME: &str = "sse-client";
 
@@ -16,8 +18,8 @@ fn usage() -> String {
 }
 
 fn main() -> ExitCode {
-    let (args, options) = match cli::client_setup(NAME, &usage()) {
-        Ok(setup) => setup,
+    let args = match cli::client_setup(NAME, &usage()) {
+        Ok(args) => args,
         Err(code) => return code,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -25,32 +27,40 @@ fn main() -> ExitCode {
         .build()
         .expect("a tokio runtime");
     runtime.block_on(async move {
-        let mut source = EventSource::new(args.url, options);
-        let mut events = 0;
-        loop {
-            let next = tokio::select! {
-                next = source.next() => next,
+        let http = reqwest::Client::new();
+        let opened =
+            EventSource::with_config(http.get(&args.url), args.config()).and_then(|mut source| {
+                if let Some(id) = &args.last_event_id {
+                    source.set_last_event_id(id)?;
+                }
+                Ok(source)
+            });
+        let mut source = match opened {
+            Ok(source) => source,
+            Err(error) => {
+                eprintln!("{NAME}: {}", cli::chain(&error));
+                return ExitCode::from(2);
+            }
+        };
+        let mut output = cli::Output::new(NAME, args.count);
+        let code = loop {
+            let item = tokio::select! {
+                item = source.next() => item,
                 _ = tokio::signal::ctrl_c() => None,
             };
-            match next {
-                None => break,
-                Some(Ok(incoming)) => {
-                    if cli::print(NAME, &incoming) {
-                        events += 1;
-                        if args.count.is_some_and(|n| events >= n) {
-                            break;
-                        }
-                    }
-                }
-                Some(Err(fatal)) => {
-                    eprintln!("{NAME}: {fatal}");
-                    return ExitCode::FAILURE;
-                }
+            let Some(item) = item else {
+                break ExitCode::SUCCESS;
+            };
+            if let Some(code) = output.take(&item) {
+                break code;
             }
+        };
+        if !source.last_event_id().is_empty() {
+            eprintln!(
+                "{NAME}: last event id {:?} (pass --last-event-id to resume)",
+                source.last_event_id()
+            );
         }
-        if let Some(id) = source.last_event_id() {
-            eprintln!("{NAME}: last event id {id:?} (pass --last-event-id to resume)");
-        }
-        ExitCode::SUCCESS
+        code
     })
 }

@@ -65,3 +65,45 @@ pub fn missing_peer(what: &str, install: &str) {
         "{line}\nSKIPPED: {what} is missing, so this test did NOT run.\n  {install}\n{line}"
     );
 }
+
+/// What a client yields.
+pub type Item = Result<sse_proto_io::Incoming, sse_proto_io::Error>;
+
+/// The client settings of the tests: a 10 s read timeout, so a silent server fails a test
+/// quickly, and comments reported.
+pub fn client_config() -> sse_proto::ClientConfig {
+    let mut config = sse_proto::ClientConfig::default();
+    config.read_timeout = Some(Duration::from_secs(10));
+    config.parser.emit_comments = true;
+    config
+}
+
+/// The async client on `url`.
+pub fn async_source(
+    url: &str,
+    config: sse_proto::ClientConfig,
+) -> sse_proto_io::reqwest::EventSource {
+    sse_proto_io::reqwest::EventSource::with_config(reqwest::Client::new().get(url), config)
+        .expect("a valid request")
+}
+
+/// The blocking client on `url`.
+pub fn blocking_source(
+    url: &str,
+    config: sse_proto::ClientConfig,
+) -> sse_proto_io::blocking::EventSource {
+    let request = http::Request::get(url).body("").expect("a valid URL");
+    sse_proto_io::blocking::EventSource::with_config(request, config).expect("a valid request")
+}
+
+/// Whether `item` is an event of type `event_type`; panics on an error after which the
+/// source stops.
+pub fn is_event_of_type(item: &Item, event_type: &str) -> bool {
+    match item {
+        Ok(incoming) => incoming
+            .event()
+            .is_some_and(|event| event.event_type() == event_type),
+        Err(error) if error.will_retry() => false,
+        Err(error) => panic!("the source stopped: {error}"),
+    }
+}

@@ -37,17 +37,22 @@ pub enum Action {
     Signal(Signal),
     /// A request is in flight: wait for its response head, then call
     /// [`handle_response`](super::Client::handle_response), or
-    /// [`handle_disconnect`](super::Client::handle_disconnect) if the request failed. Give up
-    /// waiting at `deadline` (the read timeout; `None`: no limit) and poll again.
+    /// [`handle_disconnect`](super::Client::handle_disconnect) if the request failed. If
+    /// nothing has come by `deadline` (the read timeout; `None`: no limit), call
+    /// [`handle_timeout`](super::Client::handle_timeout) and poll again.
     AwaitResponse {
-        /// When to stop waiting and poll again.
+        /// When to give up waiting: then `handle_timeout`.
         deadline: Option<Instant>,
     },
     /// The stream is open: read the body, [`feed`](super::Client::feed) each chunk, and call
-    /// [`handle_disconnect`](super::Client::handle_disconnect) when it ends or fails. Give up
-    /// waiting for a chunk at `deadline` (the read timeout; `None`: no limit) and poll again.
+    /// [`handle_disconnect`](super::Client::handle_disconnect) when it ends or fails. If no
+    /// chunk has come by `deadline` (the read timeout; `None`: no limit), call
+    /// [`handle_timeout`](super::Client::handle_timeout) and poll again. The deadline counts
+    /// from the last bytes fed, so it may already have passed when a caller comes back from
+    /// handling events: take what is buffered first, and time out only a wait that found
+    /// nothing.
     ReadBody {
-        /// When to stop waiting for a chunk and poll again.
+        /// When to give up waiting for a chunk: then `handle_timeout`.
         deadline: Option<Instant>,
     },
     /// Nothing to do before `until` (the wait before reconnecting): sleep, then poll again.

@@ -12,7 +12,10 @@ use super::Client;
 /// `max_delay`, then lengthened by up to `jitter_percent` percent of itself, according to
 /// the caller's random number. Two rules protect the server's wishes: the cap never brings
 /// the wait below the reconnection time (a server that sent `retry: 60000` waits 60 s even
-/// with a 30 s cap), and jitter only ever adds.
+/// with a 30 s cap), and jitter only ever adds. One protects the server from itself: after
+/// the first failure in a row, the multiplication starts from at least
+/// [`MIN_STEP`](Self::MIN_STEP), so a `retry: 0` (reconnect at once) followed by failures
+/// backs off instead of reconnecting in a tight loop.
 ///
 /// # Example
 ///
@@ -27,6 +30,9 @@ use super::Client;
 /// assert_eq!(backoff.delay(base, 9, 0), Duration::from_secs(30)); // capped
 /// let most = backoff.delay(base, 0, u32::MAX); // the largest random number
 /// assert!(most > Duration::from_secs(3) && most < Duration::from_millis(4500));
+/// // `retry: 0`: at once the first time, then growing from MIN_STEP.
+/// assert_eq!(backoff.delay(Duration::ZERO, 0, 0), Duration::ZERO);
+/// assert_eq!(backoff.delay(Duration::ZERO, 3, 0), Backoff::MIN_STEP * 8);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -50,6 +56,17 @@ impl Default for Backoff {
 }
 
 impl Backoff {
+    /// The least base the multiplication grows from after a first failure: 250 ms, so a
+    /// server that asks for `retry: 0` and keeps failing is retried at 0, 0.5, 1, 2, ... s
+    /// (factor 2) rather than hammered.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// assert_eq!(sse_proto::Backoff::MIN_STEP.as_millis(), 250);
+    /// ```
+    pub const MIN_STEP: Duration = Duration::from_millis(250);
+
     /// A backoff with this factor and cap, and the default jitter (50 %).
     ///
     /// # Example
@@ -71,7 +88,7 @@ impl Backoff {
     /// The wait before reconnection attempt `attempt` (0-based), from the reconnection time
     /// `base` and the caller's `random` number. Never below `base` (unless `base` is over
     /// [`Client::MAX_WAIT`]), never above `max(base, max_delay)` plus jitter, never above
-    /// [`Client::MAX_WAIT`].
+    /// [`Client::MAX_WAIT`]; from attempt 1 on it grows from `max(base, MIN_STEP)`.
     ///
     /// # Example
     ///
@@ -87,7 +104,12 @@ impl Backoff {
     /// ```
     pub fn delay(&self, base: Duration, attempt: u32, random: u32) -> Duration {
         let base = base.as_nanos().min(Client::MAX_WAIT.as_nanos());
-        let grown = base.saturating_mul(u128::from(self.factor.max(1)).saturating_pow(attempt));
+        let from = if attempt == 0 {
+            base
+        } else {
+            base.max(Self::MIN_STEP.as_nanos())
+        };
+        let grown = from.saturating_mul(u128::from(self.factor.max(1)).saturating_pow(attempt));
         let cap = self.max_delay.as_nanos().max(base);
         let wait = grown.min(cap).min(Client::MAX_WAIT.as_nanos());
         // At most 8.64e13 ns × 4.3e9 × 4.3e9 ≈ 1.6e33, well inside u128.

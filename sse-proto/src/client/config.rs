@@ -44,7 +44,9 @@ pub struct ClientConfig {
     /// body bytes after the last ones: events, comments and keep-alives all count), the
     /// connection is taken for dead and the client reconnects. Set it above the server's
     /// keep-alive interval. `None` (default): wait for ever, as browsers do. There is no
-    /// total timeout: a healthy stream may last for ever.
+    /// total timeout: a healthy stream may last for ever. It fires when the caller reports a
+    /// wait that found nothing ([`Client::handle_timeout`](super::Client::handle_timeout)),
+    /// so time spent handling events is never taken for silence.
     pub read_timeout: Option<Duration>,
     /// Opt-in: treat status 429 and 5xx as temporary and reconnect (counted as an attempt,
     /// waiting at least the `Retry-After` delay when the response gives one in seconds)

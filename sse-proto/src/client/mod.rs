@@ -4,11 +4,15 @@
 //!
 //! # How to change this safely
 //!
-//! Every input that carries `now` first lets the deadlines that `now` has reached fire
-//! ([`Client::expire`]), except when the input itself proves the connection alive (response
-//! head, body bytes): then it counts first. That is what keeps [`Client::poll_timeout`] never
-//! earlier than the last `now` given, which `tests/client.rs` and the `client_ops` fuzz target
-//! check after every operation. All reconnections after a failure go through
+//! Two kinds of deadline, fired by different inputs. The end of a wait before reconnecting
+//! is fired by every input that carries `now` ([`Client::end_wait`]), so a wait's end is never
+//! earlier than the last `now` given. The read timeout is fired only by
+//! [`Client::handle_timeout`]: the caller's word that it waited for bytes until the deadline
+//! and none came. A caller busy with its events is not waiting, and bytes that arrived
+//! meanwhile are still unread: counting that time as silence would drop a healthy
+//! connection under a slow consumer. Inputs that prove the connection alive (response head,
+//! body bytes) count at once. `tests/client.rs` and the `client_ops` fuzz target check these
+//! rules after every operation. All reconnections after a failure go through
 //! [`Client::connection_lost`], the only place the attempt counter grows and a wait is set;
 //! every state change that a browser reports pushes its [`Signal`] in the same statement
 //! block, so the signals cannot drift from the states.
@@ -128,8 +132,10 @@ enum State {
 /// - [`Wait`](Action::Wait): sleep until then.
 /// - [`Closed`](Action::Closed): stop.
 ///
-/// After each, poll again: a deadline that has passed fires inside `poll`, so a loop that
-/// timed out just polls. Before the request of a reconnection the caller always gets a
+/// After each, poll again. When a wait for the head or for a chunk ends at its deadline with
+/// nothing received, call [`handle_timeout`](Self::handle_timeout) first: that is what fires
+/// the read timeout (read what is already buffered before deciding nothing came: a deadline
+/// may have passed while the caller was busy with earlier events). Before the request of a reconnection the caller always gets a
 /// [`Signal::Error`]: that is where fresh credentials go ([`set_header`](Self::set_header)).
 ///
 /// [`close`](Self::close) (final) and [`restart`](Self::restart) (reconnect now, not counted
@@ -549,9 +555,9 @@ impl Client {
         }
     }
 
-    /// What to do next (see [the loop](Self#the-loop)). Lets the deadlines that `now` has
-    /// reached fire first, then hands out the oldest pending [`Signal`], then the action of
-    /// the current state. `random` is a fresh random number (e.g. `rand::random()`), used
+    /// What to do next (see [the loop](Self#the-loop)). Ends a wait that `now` has reached
+    /// first, then hands out the oldest pending [`Signal`], then the action of the current
+    /// state. It never fires the read timeout: [`handle_timeout`](Self::handle_timeout) does. `random` is a fresh random number (e.g. `rand::random()`), used
     /// only when a request is handed out: it sets the jitter of the wait after that attempt,
     /// if it fails.
     ///
@@ -572,13 +578,15 @@ impl Client {
     /// // A server that accepts the connection and never answers:
     /// let deadline = start + Duration::from_secs(45);
     /// assert_eq!(client.poll(start, 0), Action::AwaitResponse { deadline: Some(deadline) });
-    /// // ... the caller's wait for the head times out at the deadline and it polls:
+    /// // ... the caller's wait for the head ends at the deadline with nothing:
+    /// assert_eq!(client.poll(deadline, 0), Action::AwaitResponse { deadline: Some(deadline) });
+    /// client.handle_timeout(deadline);
     /// let Action::Signal(Signal::Error { cause, .. }) = client.poll(deadline, 0) else { panic!() };
     /// assert_eq!(cause, ErrorCause::ReadTimeout);
     /// assert_eq!(client.poll(deadline, 0), Action::Wait { until: deadline + Duration::from_secs(3) });
     /// ```
     pub fn poll(&mut self, now: Instant, random: u32) -> Action {
-        self.expire(now);
+        self.end_wait(now);
         if let Some(signal) = self.signals.pop_front() {
             return Action::Signal(signal);
         }
@@ -646,7 +654,7 @@ impl Client {
     ) -> Result<(), OpenError> {
         // A response is a sign of life: it counts even if the read timeout is due.
         if !matches!(self.state, State::Requested { .. }) {
-            self.expire(now);
+            self.end_wait(now);
             return Err(OpenError::NotAwaitingResponse);
         }
         let error = match status {
@@ -723,7 +731,7 @@ impl Client {
     pub fn feed<'c, 'b>(&'c mut self, now: Instant, chunk: &'b [u8]) -> ClientSteps<'c, 'b> {
         match &mut self.state {
             State::Open { last_activity, .. } if !chunk.is_empty() => *last_activity = now,
-            _ => self.expire(now),
+            _ => self.end_wait(now),
         }
         // Nothing below can change the state while the iterator lives: it holds the client.
         let open = matches!(self.state, State::Open { .. });
@@ -756,7 +764,7 @@ impl Client {
     /// # Ok::<(), sse_proto::OpenError>(())
     /// ```
     pub fn handle_disconnect(&mut self, now: Instant) {
-        self.expire(now);
+        self.end_wait(now);
         let cause = match self.state {
             State::Requested { .. } => ErrorCause::RequestFailed,
             State::Open { .. } => ErrorCause::BodyEnded,
@@ -769,9 +777,12 @@ impl Client {
     /// credentials, or to move to another server. Counted neither as a failure nor as a
     /// backoff step, and no [`Signal`] is given (the caller asked for it). A pending wait is
     /// cut short. Drop the connection you hold: the next [`poll`](Self::poll) hands out the
-    /// new request, and a response to the old one is refused
-    /// ([`OpenError::NotAwaitingResponse`]). A no-op when a request is already due or the
-    /// client is closed.
+    /// new request. Until then a response to the old one is refused
+    /// ([`OpenError::NotAwaitingResponse`]); after it, the client cannot tell the old
+    /// request's response from the new one's (requests carry no identity), so feed it only
+    /// what the new connection brings. A no-op when a request is already due or the client
+    /// is closed. A read deadline that passed unchecked is not fired: a restart is never a
+    /// failure.
     ///
     /// A connection that was open for [`ClientConfig::healthy_after`] counts as healthy:
     /// the attempt count starts again from zero, as when such a connection ends.
@@ -796,7 +807,7 @@ impl Client {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn restart(&mut self, now: Instant) {
-        self.expire(now);
+        self.end_wait(now);
         match self.state {
             State::Open { opened_at, .. } => {
                 if now.saturating_duration_since(opened_at) >= self.config.healthy_after {
@@ -837,8 +848,9 @@ impl Client {
 
     /// The next instant at which a deadline fires: the end of the wait before reconnecting,
     /// or the read timeout; the same deadline [`poll`](Self::poll) gives. `None` when there
-    /// is none (no read timeout configured, a request due now, or closed). Never earlier
-    /// than the last `now` given to the client.
+    /// is none (no read timeout configured, a request due now, or closed). The end of a wait
+    /// is never earlier than the last `now` given; a read deadline may be, when the caller
+    /// has not waited for bytes since (see [`handle_timeout`](Self::handle_timeout)).
     ///
     /// # Example
     ///
@@ -864,11 +876,14 @@ impl Client {
         }
     }
 
-    /// Lets the deadlines that `now` has reached fire, as [`poll`](Self::poll) does first:
-    /// the wait before reconnecting ends (a request becomes due), or the read timeout
-    /// declares the connection dead (the client signals [`ErrorCause::ReadTimeout`] and
-    /// waits, as after [`handle_disconnect`](Self::handle_disconnect); drop the body). An
-    /// early or repeated call does nothing.
+    /// A wait for the response head or for body bytes ended at `now` with nothing received:
+    /// when `now` has reached the read deadline, the connection is taken for dead (the client
+    /// signals [`ErrorCause::ReadTimeout`] and waits, as after
+    /// [`handle_disconnect`](Self::handle_disconnect); drop the connection). Also ends a wait
+    /// before reconnecting, as every input does. An early or repeated call does nothing.
+    ///
+    /// Call it only after a wait for bytes, never from a timer that runs while the events
+    /// already received are being handled: that time is not silence.
     ///
     /// # Example
     ///
@@ -889,7 +904,13 @@ impl Client {
     /// # Ok::<(), sse_proto::OpenError>(())
     /// ```
     pub fn handle_timeout(&mut self, now: Instant) {
-        self.expire(now);
+        if let State::Requested { last_activity } | State::Open { last_activity, .. } = self.state {
+            if self.read_deadline(last_activity).is_some_and(|t| now >= t) {
+                self.connection_lost(now, Duration::ZERO, ErrorCause::ReadTimeout);
+            }
+        }
+        // A zero wait after the timeout just started ends at once.
+        self.end_wait(now);
     }
 
     /// Closes the client for good ([`CloseReason::ByCaller`]); drop any connection in
@@ -918,14 +939,8 @@ impl Client {
         last_activity.checked_add(self.config.read_timeout?)
     }
 
-    /// Fires the deadlines `now` has reached: first the read timeout, then the end of a wait
-    /// (which may be the one the read timeout just started, when it is zero).
-    fn expire(&mut self, now: Instant) {
-        if let State::Requested { last_activity } | State::Open { last_activity, .. } = self.state {
-            if self.read_deadline(last_activity).is_some_and(|t| now >= t) {
-                self.connection_lost(now, Duration::ZERO, ErrorCause::ReadTimeout);
-            }
-        }
+    /// Ends the wait before reconnecting once `now` has reached it: a request becomes due.
+    fn end_wait(&mut self, now: Instant) {
         if let State::Waiting { until } = self.state {
             if now >= until {
                 self.state = State::Due;

@@ -261,17 +261,15 @@ pub fn run(setup: &Setup, ops: &[Op]) {
                 if let Some(deadline) = client.poll_timeout() {
                     clock = clock.max(deadline);
                 }
-                model.expire(clock);
-                client.handle_timeout(clock);
+                model.timeout(&mut client, clock);
                 last_given = clock;
             }
             Op::Timeout => {
-                model.expire(clock);
-                client.handle_timeout(clock);
+                model.timeout(&mut client, clock);
                 last_given = clock;
             }
             Op::Poll(random) => {
-                model.expire(clock);
+                model.end_wait(clock);
                 let action = client.poll(clock, *random);
                 last_given = clock;
                 model.settle_wait(&client, clock);
@@ -311,7 +309,7 @@ pub fn run(setup: &Setup, ops: &[Op]) {
                 model.check_steps(&client, steps, &context);
             }
             Op::Disconnect => {
-                model.expire(clock);
+                model.end_wait(clock);
                 match model.phase {
                     Phase::Requested { .. } => {
                         model.lost(clock, Duration::ZERO, ErrorCause::RequestFailed)
@@ -341,11 +339,7 @@ pub fn run(setup: &Setup, ops: &[Op]) {
                 );
             }
             Op::Restart => {
-                // `restart` fires the deadlines first; doing that apart lets the model learn
-                // the wait it started (and the signal's instant) before the restart ends it.
-                model.expire(clock);
-                client.handle_timeout(clock);
-                model.settle_wait(&client, clock);
+                model.end_wait(clock);
                 match model.phase {
                     Phase::Open { opened_at, .. } => {
                         if clock - opened_at >= model.config.healthy_after {
@@ -379,8 +373,9 @@ impl Model {
             .map(|timeout| last_activity + timeout)
     }
 
-    /// The deadlines `now` reached: the read timeout, then the end of the wait.
-    fn expire(&mut self, now: Instant) {
+    /// `handle_timeout(now)` on both: the read timeout if `now` reached it, then the end of
+    /// the wait, which the model can tell only once it knows the wait the client chose.
+    fn timeout(&mut self, client: &mut Client, now: Instant) {
         if let Phase::Requested { last_activity } | Phase::Open { last_activity, .. } = self.phase {
             if self
                 .read_deadline(last_activity)
@@ -389,6 +384,30 @@ impl Model {
                 self.lost(now, Duration::ZERO, ErrorCause::ReadTimeout);
             }
         }
+        client.handle_timeout(now);
+        if let Phase::Waiting { at, lo, hi } = self.phase {
+            if lo != hi && client.reconnect_at().is_none() {
+                // The wait just started (`at == now`) and already ended: it was zero.
+                assert!(
+                    at == now && lo.is_zero(),
+                    "a wait of {lo:?}..{hi:?} ended at once"
+                );
+                self.phase = Phase::Waiting { at, lo, hi: lo };
+                if self.unsettled_signal {
+                    if let Some(Signal::Error { reconnect_at, .. }) = self.signals.back_mut() {
+                        *reconnect_at = Some(at);
+                    }
+                    self.unsettled_signal = false;
+                }
+            }
+        }
+        self.settle_wait(client, now);
+        self.end_wait(now);
+    }
+
+    /// What every input with `now` does: the wait before reconnecting ends. The read
+    /// timeout is `handle_timeout`'s alone.
+    fn end_wait(&mut self, now: Instant) {
         if let Phase::Waiting { at, lo, hi } = self.phase {
             assert!(
                 lo == hi || now < at + lo,
@@ -427,8 +446,6 @@ impl Model {
         let base = self.base.min(max);
         let lo = base.max(retry_after).min(max);
         let hi = match &self.config.backoff {
-            // Backoff multiplies: from zero it stays zero.
-            Some(_) if base.is_zero() => lo,
             None => lo,
             Some(backoff) => {
                 let cap = backoff.max_delay.max(base).min(max);
@@ -593,7 +610,7 @@ impl Model {
         retry_after: Option<&[u8]>,
     ) -> Result<(), OpenError> {
         if !matches!(self.phase, Phase::Requested { .. }) {
-            self.expire(now);
+            self.end_wait(now);
             return Err(OpenError::NotAwaitingResponse);
         }
         let event_stream = content_type.is_some_and(|ct| {
@@ -667,7 +684,7 @@ impl Model {
                 true
             }
             _ => {
-                self.expire(now);
+                self.end_wait(now);
                 false
             }
         }
@@ -755,8 +772,10 @@ impl Model {
 
     /// What must hold after every operation.
     fn check(&mut self, client: &Client, last_given: Instant, context: &str) {
-        if let Some(deadline) = client.poll_timeout() {
-            assert!(deadline >= last_given, "{context}: deadline in the past");
+        // The end of a wait is never in the past of the last `now`; a read deadline may be,
+        // until the caller reports a wait that found nothing.
+        if let Some(until) = client.reconnect_at() {
+            assert!(until >= last_given, "{context}: wait ends in the past");
         }
         let want = match self.phase {
             Phase::Due | Phase::Waiting { .. } | Phase::Requested { .. } => ReadyState::Connecting,

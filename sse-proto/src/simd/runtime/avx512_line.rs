@@ -1,439 +1,13 @@
-//! UTF-8 validation 16, 32 or 64 bytes at a time (SSSE3, AVX2, AVX-512), for long field
-//! values.
+//! The AVX-512 line scan: one pass over a long line finds its end, checks its UTF-8 and, for
+//! a line continued from earlier inputs, copies it into the line buffer.
 //!
-//! The scalar validator in `utf8.rs` is fast on ASCII but pays a mispredicted branch for
-//! every multi-byte character, which caps it near 4 GB/s on JSON sprinkled with accented
-//! text. This is the lookup-table method of Keiser and Lemire ("Validating UTF-8 in less than
-//! one instruction per byte", 2021), written from the paper's description: three 16-entry
-//! tables, indexed by the high and low nibble of the previous byte and the high nibble of the
-//! current one, give each adjacent byte pair a set of possible error classes; their
-//! intersection is the set of errors actually present. Third and fourth bytes of a character
-//! are recognised from the bytes two and three places back.
-//!
-//! # How to change this safely
-//!
-//! `utf8.rs` tests compare this with `core::str::from_utf8` on every 1-3 byte combination of
-//! edge bytes at every block offset, and proptest on arbitrary bytes; run them after any
-//! change, on a machine with SSSE3 (every x86-64 CPU since 2006). `scan_line_avx512` is
-//! covered by the tests below (edge bytes near the block and group edges of 1100-byte lines,
-//! in Latin and ASCII text, under backoffs that hand over between the short-character test
-//! and the exact check at different groups, compared with `core::str::from_utf8`) and by the
-//! `line.rs` tests, which compare the splitter with and without it under random chunkings
-//! and check every "valid" verdict. They need an AVX-512 (VBMI) CPU to reach it, as do the
-//! AVX-512 cases in `utf8.rs`; elsewhere they pass without testing anything, unless
-//! `SSE_PROTO_EXPECT_AVX512` is set (`.ci/run` sets it on a CPU that has the features),
-//! which turns that into a failure. The short-character test is a shortcut: a change that makes
-//! it refuse too much passes every correctness test and only shows as lost speed, which
-//! `the_short_character_test_passes_latin_text_and_refuses_the_rest` guards.
+//! `is_x86_feature_detected!` is not called here: the caller holds the detection's word
+//! (the [`Avx512`](super::Avx512) token) for every call.
 
 use core::arch::x86_64::*;
 
-use crate::line::LineScan;
-
-// Error classes, one bit each (bit 6 serves two classes that never share a lead byte).
-const TOO_SHORT: u8 = 1 << 0; // lead byte not followed by enough continuation bytes
-const TOO_LONG: u8 = 1 << 1; // continuation byte after an ASCII byte
-const OVERLONG_3: u8 = 1 << 2; // E0 80..9F
-const TOO_LARGE: u8 = 1 << 3; // F4 90..BF, or F5..FF
-const SURROGATE: u8 = 1 << 4; // ED A0..BF
-const OVERLONG_2: u8 = 1 << 5; // C0 or C1 as a lead byte
-const TOO_LARGE_1000: u8 = 1 << 6; // F5..FF followed by 80..8F
-const OVERLONG_4: u8 = 1 << 6; // F0 80..8F
-const TWO_CONTS: u8 = 1 << 7; // two continuation bytes in a row (legal only in a 3-4 byte char)
-const CARRY: u8 = TOO_SHORT | TOO_LONG | TWO_CONTS;
-
-/// Indexed by the high nibble of the previous byte.
-const PREV_HIGH: [u8; 16] = [
-    TOO_LONG,
-    TOO_LONG,
-    TOO_LONG,
-    TOO_LONG,
-    TOO_LONG,
-    TOO_LONG,
-    TOO_LONG,
-    TOO_LONG,
-    TWO_CONTS,
-    TWO_CONTS,
-    TWO_CONTS,
-    TWO_CONTS,
-    TOO_SHORT | OVERLONG_2,
-    TOO_SHORT,
-    TOO_SHORT | OVERLONG_3 | SURROGATE,
-    TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4,
-];
-
-/// Indexed by the low nibble of the previous byte.
-const PREV_LOW: [u8; 16] = [
-    CARRY | OVERLONG_3 | OVERLONG_2 | OVERLONG_4,
-    CARRY | OVERLONG_2,
-    CARRY,
-    CARRY,
-    CARRY | TOO_LARGE,
-    CARRY | TOO_LARGE | TOO_LARGE_1000,
-    CARRY | TOO_LARGE | TOO_LARGE_1000,
-    CARRY | TOO_LARGE | TOO_LARGE_1000,
-    CARRY | TOO_LARGE | TOO_LARGE_1000,
-    CARRY | TOO_LARGE | TOO_LARGE_1000,
-    CARRY | TOO_LARGE | TOO_LARGE_1000,
-    CARRY | TOO_LARGE | TOO_LARGE_1000,
-    CARRY | TOO_LARGE | TOO_LARGE_1000,
-    CARRY | TOO_LARGE | TOO_LARGE_1000 | SURROGATE,
-    CARRY | TOO_LARGE | TOO_LARGE_1000,
-    CARRY | TOO_LARGE | TOO_LARGE_1000,
-];
-
-/// Indexed by the high nibble of the current byte.
-const CURRENT_HIGH: [u8; 16] = [
-    TOO_SHORT,
-    TOO_SHORT,
-    TOO_SHORT,
-    TOO_SHORT,
-    TOO_SHORT,
-    TOO_SHORT,
-    TOO_SHORT,
-    TOO_SHORT,
-    TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE_1000 | OVERLONG_4,
-    TOO_LONG | OVERLONG_2 | TWO_CONTS | OVERLONG_3 | TOO_LARGE,
-    TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
-    TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE,
-    TOO_SHORT,
-    TOO_SHORT,
-    TOO_SHORT,
-    TOO_SHORT,
-];
-
-/// Whether `input` is valid UTF-8.
-///
-/// # Safety
-///
-/// The CPU must support SSSE3 (the caller checks with `is_x86_feature_detected!`).
-#[target_feature(enable = "ssse3")]
-#[allow(unused_assignments)] // the last `check!` updates state nothing reads afterwards
-pub(crate) unsafe fn is_utf8_ssse3(input: &[u8]) -> bool {
-    let prev_high = _mm_loadu_si128(PREV_HIGH.as_ptr().cast());
-    let prev_low = _mm_loadu_si128(PREV_LOW.as_ptr().cast());
-    let current_high = _mm_loadu_si128(CURRENT_HIGH.as_ptr().cast());
-    let nibble = _mm_set1_epi8(0x0F);
-    // A block ending in the first 1, 2 or 3 bytes of a 2-, 3- or 4-byte character has a
-    // byte above these limits in the matching position.
-    let incomplete_limits = _mm_setr_epi8(
-        -1,
-        -1,
-        -1,
-        -1,
-        -1,
-        -1,
-        -1,
-        -1,
-        -1,
-        -1,
-        -1,
-        -1,
-        -1,
-        (0xF0u8 - 1) as i8,
-        (0xE0u8 - 1) as i8,
-        (0xC0u8 - 1) as i8,
-    );
-    let third_byte_floor = _mm_set1_epi8((0xE0u8 - 0x80) as i8);
-    let fourth_byte_floor = _mm_set1_epi8((0xF0u8 - 0x80) as i8);
-    let high_bit = _mm_set1_epi8(0x80u8 as i8);
-
-    let mut error = _mm_setzero_si128();
-    let mut previous = _mm_setzero_si128();
-    let mut previous_incomplete = _mm_setzero_si128();
-
-    // Branch-free check of one block against the one before it (a macro rather than a closure
-    // so the state can also be updated directly between calls).
-    macro_rules! check {
-        ($block:expr) => {{
-            let block: __m128i = $block;
-            let prev1 = _mm_alignr_epi8::<15>(block, previous);
-            let prev1_high = _mm_and_si128(_mm_srli_epi16::<4>(prev1), nibble);
-            let prev1_low = _mm_and_si128(prev1, nibble);
-            let block_high = _mm_and_si128(_mm_srli_epi16::<4>(block), nibble);
-            let special = _mm_and_si128(
-                _mm_and_si128(
-                    _mm_shuffle_epi8(prev_high, prev1_high),
-                    _mm_shuffle_epi8(prev_low, prev1_low),
-                ),
-                _mm_shuffle_epi8(current_high, block_high),
-            );
-            let prev2 = _mm_alignr_epi8::<14>(block, previous);
-            let prev3 = _mm_alignr_epi8::<13>(block, previous);
-            let must_continue = _mm_or_si128(
-                _mm_subs_epu8(prev2, third_byte_floor),
-                _mm_subs_epu8(prev3, fourth_byte_floor),
-            );
-            let must_continue = _mm_and_si128(must_continue, high_bit);
-            error = _mm_or_si128(error, _mm_xor_si128(must_continue, special));
-            previous_incomplete = _mm_subs_epu8(block, incomplete_limits);
-            previous = block;
-        }};
-    }
-
-    // 64 bytes at a time: an all-ASCII group is skipped with one test (only an unfinished
-    // character from before it can be an error there). Testing per 64 rather than per 16
-    // bytes keeps the branch predictable on text with a multi-byte character every few dozen
-    // bytes, where most groups have one.
-    let mut groups = input.chunks_exact(64);
-    for group in &mut groups {
-        let at = |k: usize| _mm_loadu_si128(group.as_ptr().add(k).cast());
-        let (a, b, c, d) = (at(0), at(16), at(32), at(48));
-        let any = _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d));
-        if _mm_movemask_epi8(any) == 0 {
-            error = _mm_or_si128(error, previous_incomplete);
-            previous_incomplete = _mm_setzero_si128();
-            previous = d;
-        } else {
-            check!(a);
-            check!(b);
-            check!(c);
-            check!(d);
-        }
-    }
-    let mut blocks = groups.remainder().chunks_exact(16);
-    for block in &mut blocks {
-        check!(_mm_loadu_si128(block.as_ptr().cast()));
-    }
-    // The rest, padded with zeros: an unfinished character at the very end then meets an
-    // ASCII byte and is caught like one in the middle (so this runs even when nothing is left).
-    let rest = blocks.remainder();
-    let mut padded = [0u8; 16];
-    padded[..rest.len()].copy_from_slice(rest);
-    check!(_mm_loadu_si128(padded.as_ptr().cast()));
-
-    _mm_movemask_epi8(_mm_cmpeq_epi8(error, _mm_setzero_si128())) == 0xFFFF
-}
-
-/// For 32-byte blocks: which bytes, in which of the last three positions, start a character
-/// that the block does not finish.
-static INCOMPLETE_LIMITS_32: [u8; 32] = {
-    let mut limits = [0xFFu8; 32];
-    limits[29] = 0xF0 - 1;
-    limits[30] = 0xE0 - 1;
-    limits[31] = 0xC0 - 1;
-    limits
-};
-
-/// The same algorithm on 32-byte blocks.
-///
-/// # Safety
-///
-/// The CPU must support AVX2 (the caller checks with `is_x86_feature_detected!`), and
-/// `input` must be at least 64 bytes long (the last block is read overlapping the ones
-/// before it).
-#[target_feature(enable = "avx2")]
-#[allow(unused_assignments)] // the last `check!` updates state nothing reads afterwards
-pub(crate) unsafe fn is_utf8_avx2(input: &[u8]) -> bool {
-    assert!(input.len() >= 64, "is_utf8_avx2 needs 64 bytes or more");
-    // Shuffles look up within each 128-bit lane, so every table is repeated in both lanes.
-    let table = |t: &[u8; 16]| _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast()));
-    let prev_high = table(&PREV_HIGH);
-    let prev_low = table(&PREV_LOW);
-    let current_high = table(&CURRENT_HIGH);
-    let nibble = _mm256_set1_epi8(0x0F);
-    let incomplete_limits = _mm256_loadu_si256(INCOMPLETE_LIMITS_32.as_ptr().cast());
-    let third_byte_floor = _mm256_set1_epi8((0xE0u8 - 0x80) as i8);
-    let fourth_byte_floor = _mm256_set1_epi8((0xF0u8 - 0x80) as i8);
-    let high_bit = _mm256_set1_epi8(0x80u8 as i8);
-
-    let mut error = _mm256_setzero_si256();
-    let mut previous = _mm256_setzero_si256();
-    let mut previous_incomplete = _mm256_setzero_si256();
-
-    macro_rules! check {
-        ($block:expr) => {{
-            let block: __m256i = $block;
-            // [previous's high lane, block's low lane]: what the lane-wise byte shifts need
-            // to see across the middle of the register.
-            let straddle = _mm256_permute2x128_si256::<0x21>(previous, block);
-            let prev1 = _mm256_alignr_epi8::<15>(block, straddle);
-            let prev1_high = _mm256_and_si256(_mm256_srli_epi16::<4>(prev1), nibble);
-            let prev1_low = _mm256_and_si256(prev1, nibble);
-            let block_high = _mm256_and_si256(_mm256_srli_epi16::<4>(block), nibble);
-            let special = _mm256_and_si256(
-                _mm256_and_si256(
-                    _mm256_shuffle_epi8(prev_high, prev1_high),
-                    _mm256_shuffle_epi8(prev_low, prev1_low),
-                ),
-                _mm256_shuffle_epi8(current_high, block_high),
-            );
-            let prev2 = _mm256_alignr_epi8::<14>(block, straddle);
-            let prev3 = _mm256_alignr_epi8::<13>(block, straddle);
-            let must_continue = _mm256_or_si256(
-                _mm256_subs_epu8(prev2, third_byte_floor),
-                _mm256_subs_epu8(prev3, fourth_byte_floor),
-            );
-            let must_continue = _mm256_and_si256(must_continue, high_bit);
-            error = _mm256_or_si256(error, _mm256_xor_si256(must_continue, special));
-            previous_incomplete = _mm256_subs_epu8(block, incomplete_limits);
-            previous = block;
-        }};
-    }
-
-    let mut groups = input.chunks_exact(64);
-    for group in &mut groups {
-        let a = _mm256_loadu_si256(group.as_ptr().cast());
-        let b = _mm256_loadu_si256(group.as_ptr().add(32).cast());
-        if _mm256_movemask_epi8(_mm256_or_si256(a, b)) == 0 {
-            error = _mm256_or_si256(error, previous_incomplete);
-            previous_incomplete = _mm256_setzero_si256();
-            previous = b;
-        } else {
-            check!(a);
-            check!(b);
-        }
-    }
-    let mut blocks = groups.remainder().chunks_exact(32);
-    for block in &mut blocks {
-        check!(_mm256_loadu_si256(block.as_ptr().cast()));
-    }
-    if !blocks.remainder().is_empty() {
-        // The last 32 bytes, overlapping what was checked, with the 32 before them as the
-        // previous block: checking a byte twice is harmless, and it spares the copy into a
-        // padded buffer that made short inputs slow.
-        let end = input.as_ptr().add(input.len());
-        previous = _mm256_loadu_si256(end.sub(64).cast());
-        check!(_mm256_loadu_si256(end.sub(32).cast()));
-    }
-    // The input must not end inside a character.
-    error = _mm256_or_si256(error, previous_incomplete);
-
-    _mm256_movemask_epi8(_mm256_cmpeq_epi8(error, _mm256_setzero_si256())) == -1
-}
-
-/// `table` four times over: `vpermb` indexes with the low six bits of each byte, so a nibble
-/// lookup through a repeated table needs no masking of the two bits above the nibble.
-const fn repeated_four_times(table: [u8; 16]) -> [u8; 64] {
-    let mut out = [0u8; 64];
-    let mut i = 0;
-    while i < 64 {
-        out[i] = table[i % 16];
-        i += 1;
-    }
-    out
-}
-
-static PREV_HIGH_64: [u8; 64] = repeated_four_times(PREV_HIGH);
-static PREV_LOW_64: [u8; 64] = repeated_four_times(PREV_LOW);
-static CURRENT_HIGH_64: [u8; 64] = repeated_four_times(CURRENT_HIGH);
-
-/// Truth tables for `vpternlog`, whose operands are called A, B and C in that order.
-const TERN_A: i32 = 0xF0;
-const TERN_B: i32 = 0xCC;
-const TERN_C: i32 = 0xAA;
-
-/// The same algorithm on 64-byte blocks, with no branch: the state of a check that runs
-/// over consecutive blocks.
-///
-/// The 32-byte version above skips all-ASCII groups. On text with a multi-byte character
-/// every few dozen bytes, whether a group is ASCII follows no pattern the branch predictor can
-/// learn over megabytes of input; on the `large` bench corpus the mispredictions halved its
-/// speed (14 GB/s against 22 GB/s for the same loop without the test). A benchmark that loops
-/// over the same megabyte hides this, because the predictor learns the whole input. So this
-/// one checks every block: about fifteen instructions per 64 bytes.
-struct Avx512Utf8 {
-    prev_high: __m512i,
-    prev_low: __m512i,
-    current_high: __m512i,
-    /// Where an error class was found, in any block so far.
-    error: __m512i,
-    /// The last block checked: its last three bytes start characters the next block may end.
-    previous: __m512i,
-}
-
-impl Avx512Utf8 {
-    /// A check whose input follows `preceding`: the four bytes before it, little-endian
-    /// (zeros at the start of the input); the last three are the ones that count.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-    #[inline]
-    fn new(preceding: u32) -> Self {
-        let table = |t: &[u8; 64]| {
-            // SAFETY: a 64-byte read from a 64-byte array.
-            unsafe { _mm512_loadu_si512(t.as_ptr().cast()) }
-        };
-        Avx512Utf8 {
-            prev_high: table(&PREV_HIGH_64),
-            prev_low: table(&PREV_LOW_64),
-            current_high: table(&CURRENT_HIGH_64),
-            error: _mm512_setzero_si512(),
-            previous: _mm512_maskz_set1_epi32(1 << 15, preceding as i32),
-        }
-    }
-
-    /// Checks the next 64 bytes. `counted` selects the positions whose errors count: an
-    /// error is found at the first byte that cannot follow the ones before it, so leaving
-    /// positions out never hides an error in the others.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-    #[inline]
-    fn check(&mut self, block: __m512i, counted: u64) {
-        // [previous's last 16 bytes, block's first 48]: each 128-bit lane of the byte shifts
-        // below then sees the lane before it.
-        let straddle = _mm512_alignr_epi64::<6>(block, self.previous);
-        let prev1 = _mm512_alignr_epi8::<15>(block, straddle);
-        let prev2 = _mm512_alignr_epi8::<14>(block, straddle);
-        let prev3 = _mm512_alignr_epi8::<13>(block, straddle);
-        // Shifting 16-bit words leaves a neighbour's bits above each nibble: the repeated
-        // tables ignore them.
-        let special = _mm512_ternarylogic_epi32::<{ TERN_A & TERN_B & TERN_C }>(
-            _mm512_permutexvar_epi8(_mm512_srli_epi16::<4>(prev1), self.prev_high),
-            _mm512_permutexvar_epi8(prev1, self.prev_low),
-            _mm512_permutexvar_epi8(_mm512_srli_epi16::<4>(block), self.current_high),
-        );
-        // A third or fourth byte of a character must be a continuation byte; `special` has
-        // the high bit there exactly when it is one.
-        let must_continue = _mm512_ternarylogic_epi32::<{ (TERN_A | TERN_B) & TERN_C }>(
-            _mm512_subs_epu8(prev2, _mm512_set1_epi8((0xE0u8 - 0x80) as i8)),
-            _mm512_subs_epu8(prev3, _mm512_set1_epi8((0xF0u8 - 0x80) as i8)),
-            _mm512_set1_epi8(0x80u8 as i8),
-        );
-        let found = _mm512_xor_si512(must_continue, special);
-        self.error = _mm512_or_si512(self.error, _mm512_maskz_mov_epi8(counted, found));
-        self.previous = block;
-    }
-
-    /// Whether no error was found.
-    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-    #[inline]
-    fn no_error(&self) -> bool {
-        _mm512_test_epi8_mask(self.error, self.error) == 0
-    }
-}
-
-/// Whether `input` is valid UTF-8, 64 bytes at a time.
-///
-/// # Safety
-///
-/// The CPU must support AVX-512F, AVX-512BW and AVX-512VBMI (the caller checks with
-/// `is_x86_feature_detected!`). Any length is accepted.
-#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-pub(crate) unsafe fn is_utf8_avx512(input: &[u8]) -> bool {
-    let mut utf8 = Avx512Utf8::new(0);
-    let mut blocks = input.chunks_exact(64);
-    for block in &mut blocks {
-        // SAFETY: a 64-byte read from a 64-byte chunk of `input`.
-        utf8.check(
-            unsafe { _mm512_loadu_si512(block.as_ptr().cast()) },
-            u64::MAX,
-        );
-    }
-    // The rest, with zeros after it (a masked load reads none of the bytes past the end):
-    // the first missing byte of an unfinished character is then a zero, which is caught like
-    // an ASCII byte where a continuation byte must be. At most 63 bytes are left, so that zero
-    // is always in the block. When nothing is left this checks a block of zeros, which
-    // catches an unfinished character at the end of the last full block.
-    let rest = blocks.remainder();
-    // SAFETY: the mask selects the `rest.len()` bytes of `rest`, and no others are read.
-    let last = unsafe { _mm512_maskz_loadu_epi8(low_bits(rest.len()), rest.as_ptr().cast()) };
-    utf8.check(last, u64::MAX);
-    utf8.no_error()
-}
-
-/// A mask of the `count` lowest bits, `count` at most 64.
-#[inline(always)]
-fn low_bits(count: usize) -> u64 {
-    u64::MAX.checked_shr(64 - count as u32).unwrap_or(0)
-}
+use super::avx512::{low_bits, Avx512Utf8, TERN_A, TERN_B, TERN_C};
+use crate::simd::line_scan::LineScan;
 
 /// When a long line's scan next tries the short-character test: a backoff kept across calls,
 /// so text where it keeps failing (emoji every few hundred bytes, invalid bytes) soon stops
@@ -459,7 +33,7 @@ impl Default for ShortCharBackoff {
 
 impl ShortCharBackoff {
     /// The longest wait between tries, in 256-byte groups: on text where the test always
-    /// fails, one try in 65 groups costs about 1 %.
+    /// fails, one try in 65 groups costs little (`docs/performance.md` has the figure).
     const MAX_SKIP: u8 = 64;
 
     /// Whether to try the test on this group (counting it if not).
@@ -582,12 +156,12 @@ fn short_characters_only(blocks: &[__m512i; 4], before: __m512i) -> bool {
 /// checked whole.
 ///
 /// The exact check (the lookup-table method, and two compares for the line end) keeps the
-/// CPU's two shuffle ports busy: on Zen 5 it ran at 46 GB/s, where `memchr2` ran at 80-110.
-/// So each 256-byte group is first given the short-character test, which mostly uses other
-/// ports and is right for ASCII and Latin-script text: 77-80 GB/s there. A group it cannot
-/// vouch for (a line end, a longer character, an error, a tab) is checked the exact way.
-/// `backoff` decides when to try the test, so that text it fails on loses little (2-3 % on
-/// CJK and on emoji-dense text).
+/// CPU's two shuffle ports busy, well below the speed of `memchr2`. So each 256-byte group
+/// is first given the short-character test, which mostly uses other ports and is right for
+/// ASCII and Latin-script text. A group it cannot vouch for (a line end, a longer character,
+/// an error, a tab) is checked the exact way. `backoff` decides when to try the test, so
+/// that text it fails on (CJK, emoji-dense text) loses little. The measurements behind this
+/// are in `docs/performance.md` ("`large`: one pass over each byte").
 ///
 /// # Safety
 ///
@@ -596,7 +170,7 @@ fn short_characters_only(blocks: &[__m512i; 4], before: __m512i) -> bool {
 /// (and the terminator) are left as they were.
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
 #[inline]
-pub(crate) unsafe fn scan_line_avx512<const COPY: bool>(
+pub(super) unsafe fn scan_line<const COPY: bool>(
     haystack: &[u8],
     preceding: u32,
     copy_to: *mut u8,
@@ -684,7 +258,7 @@ fn line_ends(block: __m512i) -> u64 {
 ///
 /// # Safety
 ///
-/// As for [`scan_line_avx512`], with the `present` bytes of the block inside `haystack`.
+/// As for [`scan_line`], with the `present` bytes of the block inside `haystack`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
 #[inline]
 unsafe fn check_block<const COPY: bool>(
@@ -708,12 +282,12 @@ unsafe fn check_block<const COPY: bool>(
     None
 }
 
-/// The end of [`scan_line_avx512`] when `block`, at `at`, holds the line end (the lowest bit
+/// The end of [`scan_line`] when `block`, at `at`, holds the line end (the lowest bit
 /// of `ends`).
 ///
 /// # Safety
 ///
-/// As for `scan_line_avx512`, with `at` plus the line end's offset within `haystack`.
+/// As for `scan_line`, with `at` plus the line end's offset within `haystack`.
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
 #[inline]
 unsafe fn line_end_in_block<const COPY: bool>(
@@ -730,7 +304,7 @@ unsafe fn line_end_in_block<const COPY: bool>(
         unsafe { _mm512_mask_storeu_epi8(copy_to.add(at).cast(), before_end, block) };
     }
     // The bytes from the line end on read as zeros: an unfinished character before the end
-    // then meets an ASCII byte, as at the end of `is_utf8_avx512`.
+    // then meets an ASCII byte, as at the end of the validator (`avx512::is_utf8`).
     utf8.check(_mm512_maskz_mov_epi8(before_end, block), u64::MAX);
     LineScan {
         end: Some(at + offset),
@@ -740,8 +314,8 @@ unsafe fn line_end_in_block<const COPY: bool>(
 
 #[cfg(test)]
 mod tests {
+    use super::super::detect::avx512_tests_can_run;
     use super::*;
-    use crate::utf8::avx512_tests_can_run;
     use alloc::vec::Vec;
 
     /// Backoffs that make the scan try the short-character test at once, after one group,
@@ -790,9 +364,7 @@ mod tests {
 
     fn scan(haystack: &[u8], preceding: u32, mut backoff: ShortCharBackoff) -> LineScan {
         // SAFETY: the callers checked the CPU; no copy.
-        unsafe {
-            scan_line_avx512::<false>(haystack, preceding, core::ptr::null_mut(), &mut backoff)
-        }
+        unsafe { scan_line::<false>(haystack, preceding, core::ptr::null_mut(), &mut backoff) }
     }
 
     /// The scan's verdict against `core::str::from_utf8`, for a line that ends (exact) or
@@ -1056,9 +628,8 @@ mod tests {
                 for mut backoff in backoffs() {
                     let mut copy = alloc::vec![UNTOUCHED; len + 128];
                     // SAFETY: the CPU was checked; `copy` has room for more than `len` bytes.
-                    let scan = unsafe {
-                        scan_line_avx512::<true>(&haystack, 0, copy.as_mut_ptr(), &mut backoff)
-                    };
+                    let scan =
+                        unsafe { scan_line::<true>(&haystack, 0, copy.as_mut_ptr(), &mut backoff) };
                     assert_eq!(scan.end, end, "len {len}");
                     let copied = end.unwrap_or(len);
                     assert_eq!(copy[..copied], haystack[..copied], "len {len}, end {end:?}");
