@@ -1,6 +1,6 @@
 //! sse-starlette's `EventSourceResponse`, on plain hyper: a generator-like stream, a ping
-//! interval with a ping event of our choosing, a send timeout, custom headers, cleanup when
-//! the client goes away, and a graceful shutdown on Ctrl-C.
+//! interval with a ping message factory, a send timeout, custom headers, cleanup when the
+//! client goes away, and a graceful shutdown on Ctrl-C.
 //!
 //! `cargo run -p sse-proto-io --example starlette --features server`, then
 //! `curl -N http://127.0.0.1:8080/numbers`.
@@ -13,7 +13,7 @@ use std::time::Duration;
 use futures_util::stream::{self, Stream};
 use http::header::{HeaderValue, CACHE_CONTROL};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use sse_proto::{Event, KeepAliveConfig, KeepAlivePing};
+use sse_proto::{Event, Frame};
 use sse_proto_io::server::{Sse, Watchdog};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -67,12 +67,19 @@ async fn serve(listener: TcpListener, settings: Settings, shutdown: watch::Recei
         let (settings, shutdown, per_request) =
             (settings.clone(), shutdown.clone(), watchdog.clone());
         let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
-            let mut keep_alive = KeepAliveConfig::default();
-            keep_alive.interval = settings.ping;
-            keep_alive.ping = KeepAlivePing::event("ping").expect("no line break in the name");
             let mut shutdown = shutdown.clone();
+            let mut pings = 0u64;
             let mut response = Sse::new(numbers(&settings))
-                .keep_alive(keep_alive)
+                .keep_alive_interval(settings.ping)
+                // sse-starlette's ping_message_factory: each ping built when it is due.
+                .ping_with(move || {
+                    pings += 1;
+                    let ping = Event::builder()
+                        .event("ping")
+                        .data(pings.to_string())
+                        .build();
+                    Frame::from_event(&ping.expect("no line break in the type"))
+                })
                 .watchdog(&per_request)
                 .shutdown(async move {
                     let _ = shutdown.wait_for(|stop| *stop).await;
@@ -191,7 +198,7 @@ mod tests {
         // An idle gap longer than the ping interval shows the ping event; shutdown ends it.
         let mut socket = open().await;
         let mut seen = String::new();
-        read_until(&mut socket, &mut seen, "event: ping\ndata: \n\n").await;
+        read_until(&mut socket, &mut seen, "event: ping\ndata: 1\n\n").await;
         stop.send_replace(true);
         read_until(&mut socket, &mut seen, "retry: 1000\n\n").await;
         read_until(&mut socket, &mut seen, "\r\n0\r\n\r\n").await;

@@ -227,3 +227,20 @@ async fn the_stream_ending_ends_the_body() {
     next_ok(&mut body, start).await;
     assert!(body.frame().await.is_none());
 }
+
+#[tokio::test(start_paused = true)]
+async fn pings_built_by_a_factory() {
+    let start = Instant::now();
+    let mut n = 0;
+    let mut body = Sse::new(never()).ping_with(move || {
+        n += 1;
+        let ping = Event::builder().event("ping").data(n.to_string()).build();
+        Frame::from_event(&ping.unwrap())
+    });
+    let pings = [
+        (0, ": ok\n\n"),
+        (15, "event: ping\ndata: 1\n\n"),
+        (30, "event: ping\ndata: 2\n\n"),
+    ];
+    expect(&mut body, start, &pings).await;
+}

@@ -144,6 +144,7 @@ pub struct Sse<S> {
     timer: Option<Pin<Box<tokio::time::Sleep>>>,
     shutdown: Option<Shutdown>,
     shutdown_retry: Duration,
+    ping_with: Option<Box<dyn FnMut() -> Frame + Send>>,
     version: HttpVersion,
     state: State,
 }
@@ -197,6 +198,7 @@ impl<S> Sse<S> {
             timer: None,
             shutdown: None,
             shutdown_retry: Self::DEFAULT_SHUTDOWN_RETRY,
+            ping_with: None,
             version: HttpVersion::Http11,
             state: State::Streaming,
         }
@@ -221,6 +223,29 @@ impl<S> Sse<S> {
         let interval = config.interval;
         self.keep_alive_config = config;
         self.keep_alive_interval(interval)
+    }
+
+    /// Builds each ping with `make` instead of sending the configured one (sse-starlette's
+    /// `ping_message_factory`): a ping that carries the server time, a sequence number, a
+    /// load figure. When pings are due stays [`sse_proto::KeepAlive`]'s.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use futures_util::stream;
+    /// use sse_proto::{Event, Frame};
+    ///
+    /// let mut n = 0;
+    /// let body = sse_proto_io::server::Sse::new(stream::empty::<Frame>()).ping_with(move || {
+    ///     n += 1;
+    ///     let ping = Event::builder().event("ping").data(n.to_string()).build();
+    ///     Frame::from_event(&ping.expect("no line break in the type"))
+    /// });
+    /// # let _ = body;
+    /// ```
+    pub fn ping_with(mut self, make: impl FnMut() -> Frame + Send + 'static) -> Self {
+        self.ping_with = Some(Box::new(make));
+        self
     }
 
     /// The idle time before a ping (15 s by default). A zero interval is taken as 1 ms.
@@ -469,15 +494,19 @@ where
             }
         }
         // Idle: a ping when due, else sleep until the next one.
-        let Some(keep_alive) = &mut self.keep_alive else {
-            return Poll::Pending;
-        };
         // Twice at most: a timer that fired has reached the deadline (same clock), so the
         // second look finds the ping; the bound only guards against a clock that disagrees.
         for _ in 0..2 {
             let now = super::now();
+            let Some(keep_alive) = &mut self.keep_alive else {
+                return Poll::Pending;
+            };
             keep_alive.handle_timeout(now);
             if let Some(ping) = keep_alive.poll_ping() {
+                let ping = match &mut self.ping_with {
+                    Some(make) => make(),
+                    None => ping,
+                };
                 return self.hand_out(ping.into_bytes(), now);
             }
             let deadline = tokio::time::Instant::from_std(keep_alive.poll_timeout());
