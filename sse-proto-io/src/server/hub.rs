@@ -164,7 +164,9 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 ///   subscription ([`End::Lagged`]) after the frames it already has: its body ends, its
 ///   client reconnects with the id of the last frame it got and resumes from the history.
 ///   Give every frame an id so that resume is exact (the history keeps only frames with an
-///   id). Publishing never waits for a subscriber.
+///   id). Publishing never waits for a subscriber, and a subscriber whose client stopped
+///   reading costs at most `capacity` queued frames (reference counts, not copies) before it
+///   is let go, even while its connection waits to be dropped.
 /// - **Counters** ([`stats`](Self::stats)): subscribers, lagged, resume hits and misses.
 ///   Stalled transports are the body's business ([`Sse::watchdog`](super::Sse::watchdog)).
 ///
@@ -366,7 +368,8 @@ impl<S: Store> Hub<S> {
     /// [`subscribe`](Self::subscribe), with the frames `full_state` returns sent first when
     /// the client has no `Last-Event-ID` or the history does not know it. `full_state` gets
     /// the newest frame published (the current state of many streams) and runs under the
-    /// hub's lock: nothing is published between the state it builds and the live feed.
+    /// hub's lock: nothing is published between the state it builds and the live feed. So
+    /// it must not call the hub (that would deadlock) and should be quick.
     ///
     /// # Example
     ///

@@ -202,9 +202,11 @@ pub(super) struct Tracked {
 impl Tracked {
     pub(super) fn new(watchdog: &Watchdog) -> Self {
         let detector = Arc::new(Mutex::new(StallDetector::new(watchdog.inner.timeout)));
-        lock(&watchdog.inner.state)
-            .bodies
-            .push(Arc::downgrade(&detector));
+        let mut state = lock(&watchdog.inner.state);
+        // Forget finished bodies here too, for a connection whose watchdog nobody awaits.
+        state.bodies.retain(|body| body.strong_count() > 0);
+        state.bodies.push(Arc::downgrade(&detector));
+        drop(state);
         Tracked {
             detector,
             watchdog: watchdog.inner.clone(),
