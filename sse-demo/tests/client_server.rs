@@ -123,15 +123,7 @@ async fn blocking_client_resumes_the_script_exactly() {
 /// after it from the resume buffer, then the live ones, in order.
 #[tokio::test]
 async fn weather_resumes_from_the_resume_buffer() {
-    let server = start(Config {
-        weather_every: Duration::from_millis(20),
-        ..Config::default()
-    })
-    .await;
-    while server.app.weather_last_id() < 10 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let url = format!("http://{}/events/weather", server.addr);
+    let (server, url) = common::weather_server(10).await;
     let mut source = async_source(&url, client_config());
     source.set_last_event_id("3").unwrap();
     let mut ids = Vec::new();
