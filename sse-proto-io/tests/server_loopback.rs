@@ -1,6 +1,7 @@
 //! The response body on a real hyper server on 127.0.0.1: first bytes at once, keep-alive
 //! pings, a client that stops reading dropped after the send timeout while another carries
-//! on, the producer dropped when its client goes away, and the graceful shutdown. Every
+//! on, the producer dropped when its client goes away, and the graceful shutdown; over
+//! HTTP/1.1, and the headers, pings and stall over HTTP/2. Every
 //! wait is bounded; every server is stopped by the test that started it.
 #![cfg(feature = "server")]
 
@@ -339,5 +340,92 @@ async fn a_producer_error_aborts_the_response() {
     assert!(text.contains("data: last\n\n"), "{text}");
     // Closed without the chunked body's last chunk: the client sees a broken stream.
     assert!(!text.contains("\r\n0\r\n\r\n"), "{text}");
+    server.stop().await;
+}
+
+/// An HTTP/2 (prior knowledge) request for `path`: the response, and the client
+/// connection's task (it ends when the server drops the connection).
+async fn h2_get(
+    addr: SocketAddr,
+    path: &str,
+) -> (
+    hyper::Response<hyper::body::Incoming>,
+    JoinHandle<hyper::Result<()>>,
+) {
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let handshake = hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(tcp));
+    let (mut sender, connection) = handshake.await.unwrap();
+    let connection = tokio::spawn(connection);
+    let request = hyper::Request::get(format!("http://{addr}{path}"))
+        .header("accept", "text/event-stream")
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .unwrap();
+    let response = tokio::time::timeout(LIMIT, sender.send_request(request))
+        .await
+        .expect("a response in time")
+        .unwrap();
+    (response, connection)
+}
+
+#[tokio::test]
+async fn over_http2_the_headers_first_bytes_and_pings() {
+    use http_body_util::BodyExt;
+    let server = start(Settings {
+        keep_alive: Duration::from_millis(100),
+        ..quiet()
+    })
+    .await;
+    let (response, connection) = h2_get(server.addr, "/idle").await;
+    assert_eq!(response.version(), hyper::Version::HTTP_2);
+    let headers = response.headers();
+    assert_eq!(headers["content-type"], "text/event-stream; charset=utf-8");
+    assert!(
+        !headers.contains_key("connection"),
+        "forbidden on HTTP/2: {headers:?}"
+    );
+    let mut body = response.into_body();
+    let mut seen = Vec::new();
+    tokio::time::timeout(LIMIT, async {
+        while !seen.ends_with(b": ping\n\n") {
+            let frame = body.frame().await.expect("more").expect("no error");
+            seen.extend_from_slice(&frame.into_data().expect("data"));
+        }
+    })
+    .await
+    .expect("a ping in time");
+    assert!(
+        seen.starts_with(b": ok\n\n"),
+        "{}",
+        String::from_utf8_lossy(&seen)
+    );
+    drop(body);
+    connection.abort();
+    server.stop().await;
+}
+
+/// Over HTTP/2 a client that stops reading stops granting flow-control window: hyper then
+/// stops polling the body, and the watchdog drops the connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_http2_a_client_that_stops_reading_is_dropped() {
+    let server = start(Settings {
+        send_timeout: Duration::from_millis(500),
+        ..quiet()
+    })
+    .await;
+    let (response, connection) = h2_get(server.addr, "/fast").await;
+    assert_eq!(response.status(), 200);
+    // The body is never read: its window fills, then nothing more is granted.
+    let stalls = server.stalls.clone();
+    wait_for("the stalled HTTP/2 client dropped", || {
+        stalls.load(Ordering::SeqCst) == 1
+    })
+    .await;
+    server.producers_become(0).await;
+    let ended = tokio::time::timeout(LIMIT, connection).await;
+    assert!(
+        ended.is_ok(),
+        "the client's connection ended when the server dropped it"
+    );
+    drop(response);
     server.stop().await;
 }

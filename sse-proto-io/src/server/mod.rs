@@ -44,8 +44,8 @@
 //! - A client that stops reading pins at most the kernel's send buffer plus the server's
 //!   write buffer (hyper's `max_buf_size`) until its [`Watchdog`] drops it, the send timeout
 //!   after the server last took a frame.
-//! - Measured on hyper 1 over HTTP/1.1 (and axum 0.8 on it); HTTP/2 follows from how hyper
-//!   polls a body there, but has no test yet.
+//! - Tested on hyper 1 (and axum 0.8 on it), over HTTP/1.1 and HTTP/2; another server that
+//!   polls a body before it has taken the previous frame would defeat the send timeout.
 
 mod body;
 mod hub;

@@ -190,4 +190,5 @@ pub fn assert_resent(requests: &[Recorded], body: &[u8], headers: &[(&str, &str)
 }
 
 /// The broadcast hub against a model, shared with the fuzz target `hub_ops`.
+#[cfg(feature = "server")]
 pub mod hub_ops;
