@@ -413,7 +413,7 @@ impl<S> Sse<S> {
         self.version
     }
 
-    /// Hands `frame` to the transport: counted as queued until the next poll.
+    /// Hands `bytes` to the transport: counted as queued until the next poll.
     fn hand_out(&mut self, bytes: Bytes, now: Instant) -> Poll<Option<Result<Bytes, BodyError>>> {
         if let Some(keep_alive) = &mut self.keep_alive {
             keep_alive.handle_write(now);
