@@ -26,7 +26,7 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 chromium --version
 
-step "python peers (aiohttp-sse, sse-starlette)"
+step "python peers (aiohttp-sse, sse-starlette; aiohttp-sse-client, sseclient-py)"
 venv="${SSE_DEMO_VENV:-${HOME:-/root}/.cache/sse-demo/venv}"
 requirements=sse-demo/peers/requirements.txt
 stamp="$venv/.sse-demo-requirements.txt"
@@ -36,7 +36,7 @@ if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$stamp"; then
   cp "$requirements" "$stamp"
 fi
 export SSE_DEMO_PYTHON="$venv/bin/python"
-"$SSE_DEMO_PYTHON" -c 'import importlib.metadata as m; print(", ".join(f"{p} {m.version(p)}" for p in ("aiohttp", "aiohttp-sse", "sse-starlette", "starlette", "uvicorn")))'
+"$SSE_DEMO_PYTHON" -c 'import importlib.metadata as m; print(", ".join(f"{p} {m.version(p)}" for p in ("aiohttp", "aiohttp-sse", "sse-starlette", "starlette", "uvicorn", "aiohttp-sse-client", "sseclient-py")))'
 
 if [ "${1:-}" = "--setup-only" ]; then
   step "peers installed (setup only) in $(( $(date +%s) - started ))s"

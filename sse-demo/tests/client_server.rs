@@ -123,15 +123,7 @@ async fn blocking_client_resumes_the_script_exactly() {
 /// after it from the resume buffer, then the live ones, in order.
 #[tokio::test]
 async fn weather_resumes_from_the_resume_buffer() {
-    let server = start(Config {
-        weather_every: Duration::from_millis(20),
-        ..Config::default()
-    })
-    .await;
-    while server.app.weather_last_id() < 10 {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let url = format!("http://{}/events/weather", server.addr);
+    let (server, url) = common::weather_server(10).await;
     let mut source = async_source(&url, client_config());
     source.set_last_event_id("3").unwrap();
     let mut ids = Vec::new();
@@ -279,18 +271,12 @@ async fn a_stalled_client_is_dropped() {
     server.shutdown().await;
 }
 
-/// A stream goes out with every header of `sse_proto::response_headers`, the UTF-8 charset
-/// included (clients that decode by the header's charset need it).
-#[tokio::test]
-async fn streams_carry_the_event_stream_response_headers() {
-    use sse_proto::{response_headers, HttpVersion};
+/// The head of the response to `GET path` with this `Accept`, lower-cased.
+async fn response_head(addr: std::net::SocketAddr, path: &str, accept: &str) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let server = start(Config::default()).await;
-    let mut socket = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    socket
-        .write_all(b"GET /events/time HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
-        .await
-        .unwrap();
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\nAccept: {accept}\r\n\r\n");
+    socket.write_all(request.as_bytes()).await.unwrap();
     let mut head = Vec::new();
     tokio::time::timeout(LIMIT, async {
         let mut buf = [0; 1024];
@@ -303,7 +289,16 @@ async fn streams_carry_the_event_stream_response_headers() {
     .await
     .expect("the response head in time");
     // Names are case-insensitive on HTTP/1.1; the values sent are all lower case.
-    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+    String::from_utf8_lossy(&head).to_ascii_lowercase()
+}
+
+/// A stream goes out with every header of `sse_proto::response_headers`, the UTF-8 charset
+/// included (clients that decode by the header's charset need it).
+#[tokio::test]
+async fn streams_carry_the_event_stream_response_headers() {
+    use sse_proto::{response_headers, HttpVersion};
+    let server = start(Config::default()).await;
+    let head = response_head(server.addr, "/events/time", "text/event-stream").await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
     for (name, value) in response_headers(HttpVersion::Http11) {
         assert!(
@@ -312,6 +307,21 @@ async fn streams_carry_the_event_stream_response_headers() {
         );
     }
     assert!(head.contains("\r\ncontent-type: text/event-stream; charset=utf-8\r\n"));
-    drop(socket);
+    server.shutdown().await;
+}
+
+/// Every stream route answers `406` to a request whose `Accept` excludes event streams, and
+/// streams to one that allows them through a wildcard (`sse_proto::accepts_event_stream`).
+#[tokio::test]
+async fn streams_follow_the_accept_header() {
+    let server = start(Config::default()).await;
+    for path in ["/events/time", "/events/weather", "/events/script"] {
+        let refused = response_head(server.addr, path, "application/json").await;
+        assert!(refused.starts_with("http/1.1 406"), "{path}: {refused}");
+        let refused = response_head(server.addr, path, "text/event-stream;q=0, */*").await;
+        assert!(refused.starts_with("http/1.1 406"), "{path}: {refused}");
+        let allowed = response_head(server.addr, path, "text/html, */*;q=0.8").await;
+        assert!(allowed.starts_with("http/1.1 200"), "{path}: {allowed}");
+    }
     server.shutdown().await;
 }

@@ -37,6 +37,25 @@
 //! # });
 //! ```
 //!
+//! # A server in three lines
+//!
+//! [`server::Sse`] turns any stream of events into an event-stream response body (the
+//! headers, first bytes at once, keep-alive pings, a send timeout, a graceful shutdown);
+//! [`server::Hub`] broadcasts each event, encoded once, to every subscriber, with resume after
+//! `Last-Event-ID`.
+//!
+//! ```
+//! # #[cfg(feature = "axum")]
+//! # fn router() -> axum::Router {
+//! use futures_util::stream;
+//! use sse_proto::Event;
+//!
+//! axum::Router::new().route("/events", axum::routing::get(|| async {
+//!     sse_proto_io::server::Sse::new(stream::iter([Event::new("hello")]))
+//! }))
+//! # }
+//! ```
+//!
 //! # Crate features
 //!
 //! None is on by default, so no HTTP library, runtime or TLS backend is forced on anyone.
@@ -45,6 +64,9 @@
 //!   Plain `http://` unless reqwest gets a TLS feature: `reqwest-rustls` adds rustls.
 //! - `blocking`: `blocking::EventSource`, an `Iterator` client on ureq. Plain `http://`
 //!   unless `blocking-rustls` adds ureq's rustls.
+//! - `server`: [`server`], the response body (`http_body::Body`, for hyper and the
+//!   frameworks on it, on tokio's timer) and the broadcast hub.
+//! - `axum`: `server` plus `IntoResponse` for [`server::Sse`] (axum-core only).
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]
@@ -55,6 +77,9 @@ pub mod blocking;
 #[cfg(feature = "reqwest")]
 #[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub mod reqwest;
+#[cfg(feature = "server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "server")))]
+pub mod server;
 #[cfg(any(feature = "reqwest", feature = "blocking"))]
 mod source;
 mod stream;

@@ -177,6 +177,74 @@ pub fn is_event_stream(content_type: &[u8]) -> bool {
     trim_http_whitespace(essence).eq_ignore_ascii_case(EVENT_STREAM_MIME_TYPE.as_bytes())
 }
 
+/// Whether a request's `Accept` header allows an event stream in response: what a server
+/// checks before answering with one, and refuses with `406 Not Acceptable` otherwise.
+///
+/// Pass the header's value, `None` when the request has none (it then accepts anything, as
+/// does an empty value). Following RFC 9110 section 12.5.1, the most specific media range
+/// that matches decides: `text/event-stream` (with any parameters), then `text/*`, then
+/// `*/*`; it allows the stream unless its weight is `q=0`. Types and `q` compare without
+/// regard to ASCII case. A malformed weight counts as allowing (a server should not refuse a
+/// client over a typo it can read past).
+///
+/// # Example
+///
+/// ```
+/// use sse_proto::accepts_event_stream;
+///
+/// assert!(accepts_event_stream(None));
+/// assert!(accepts_event_stream(Some(b"text/event-stream")));
+/// assert!(accepts_event_stream(Some(b"text/html, */*;q=0.8")));
+/// assert!(!accepts_event_stream(Some(b"application/json")));
+/// assert!(!accepts_event_stream(Some(b"text/event-stream;q=0, */*")));
+/// ```
+pub fn accepts_event_stream(accept: Option<&[u8]>) -> bool {
+    let Some(accept) = accept else { return true };
+    if trim_http_whitespace(accept).is_empty() {
+        return true;
+    }
+    // The most specific matching range so far: (specificity, allows).
+    let mut best: Option<(u8, bool)> = None;
+    for range in accept.split(|&b| b == b',') {
+        let mut parts = range.split(|&b| b == b';');
+        let essence = trim_http_whitespace(parts.next().unwrap_or_default());
+        let specificity = if essence.eq_ignore_ascii_case(EVENT_STREAM_MIME_TYPE.as_bytes()) {
+            3
+        } else if essence.eq_ignore_ascii_case(b"text/*") {
+            2
+        } else if essence == b"*/*" {
+            1
+        } else {
+            continue;
+        };
+        let allows = !parts.any(is_zero_weight);
+        // Equally specific ranges: any that allows is enough.
+        match best {
+            Some((known, known_allows))
+                if known > specificity || (known == specificity && known_allows) => {}
+            _ => best = Some((specificity, allows)),
+        }
+    }
+    best.is_some_and(|(_, allows)| allows)
+}
+
+/// Whether a media-range parameter is `q=0` (or `0.`, `0.0`, `0.00`, `0.000`).
+fn is_zero_weight(parameter: &[u8]) -> bool {
+    let Some(equals) = memchr::memchr(b'=', parameter) else {
+        return false;
+    };
+    let name = trim_http_whitespace(&parameter[..equals]);
+    let value = trim_http_whitespace(&parameter[equals + 1..]);
+    if !name.eq_ignore_ascii_case(b"q") {
+        return false;
+    }
+    match value {
+        [b'0'] => true,
+        [b'0', b'.', decimals @ ..] => decimals.len() <= 3 && decimals.iter().all(|&d| d == b'0'),
+        _ => false,
+    }
+}
+
 /// A `Retry-After` value in delay-seconds. An HTTP-date gives `None`: turning it into a delay
 /// needs the wall clock, which this crate does not read. Too many digits saturate.
 #[cfg(feature = "std")]

@@ -123,7 +123,8 @@
 //! - [`StallDetector`] (std): when a client has stopped reading and should be dropped.
 //! - [`ResumeBuffer`]: recent frames, replayed after a reconnecting client's
 //!   `Last-Event-ID`.
-//! - [`response_headers`], [`parse_last_event_id`], [`is_event_stream`]: the HTTP rules.
+//! - [`response_headers`], [`parse_last_event_id`], [`accepts_event_stream`],
+//!   [`is_event_stream`]: the HTTP rules.
 //!
 //! # Limits
 //!
@@ -185,8 +186,8 @@ pub use error::{EncodeError, Field, LastEventIdError, OpenError, ParseError};
 pub use event::{Event, EventBuilder, EventRef};
 pub use frame::{Frame, KeepAlivePing};
 pub use http::{
-    is_event_stream, parse_last_event_id, response_headers, HttpVersion, EVENT_STREAM_CONTENT_TYPE,
-    EVENT_STREAM_MIME_TYPE,
+    accepts_event_stream, is_event_stream, parse_last_event_id, response_headers, HttpVersion,
+    EVENT_STREAM_CONTENT_TYPE, EVENT_STREAM_MIME_TYPE,
 };
 #[cfg(feature = "json")]
 pub use json::json_data;

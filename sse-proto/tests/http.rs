@@ -1,11 +1,11 @@
 //! The HTTP rules: the response headers per HTTP version, one test per header named after
 //! the rule it follows (WHATWG HTML for the content type, RFC 9111 for caching, nginx's
 //! convention for buffering, RFC 9113 / RFC 9114 for connection headers); reading the
-//! Last-Event-ID request header; the Content-Type check.
+//! Last-Event-ID request header; the Content-Type check; the Accept check (RFC 9110).
 
 use sse_proto::{
-    is_event_stream, parse_last_event_id, response_headers, HttpVersion, LastEventIdError,
-    EVENT_STREAM_CONTENT_TYPE, EVENT_STREAM_MIME_TYPE,
+    accepts_event_stream, is_event_stream, parse_last_event_id, response_headers, HttpVersion,
+    LastEventIdError, EVENT_STREAM_CONTENT_TYPE, EVENT_STREAM_MIME_TYPE,
 };
 
 const HTTP1: [HttpVersion; 2] = [HttpVersion::Http10, HttpVersion::Http11];
@@ -229,5 +229,54 @@ fn content_type_essence_check() {
         b"text/\xC5\xBFvent-stream", // U+017F, which some case folds map to 's'
     ] {
         assert!(!is_event_stream(no), "{no:?}");
+    }
+}
+
+/// RFC 9110 section 12.5.1: the most specific matching range decides, and `q=0` means "not
+/// acceptable"; no header, or an empty one, accepts anything.
+#[test]
+fn accept_header_allows_an_event_stream_by_its_most_specific_range() {
+    let allowed: &[&[u8]] = &[
+        b"text/event-stream",
+        b"TEXT/Event-Stream",
+        b" text/event-stream ; charset=utf-8 ",
+        b"text/*",
+        b"*/*",
+        b"",
+        b"  ",
+        b"application/json, text/event-stream;q=0.5",
+        b"text/html, */*;q=0.8", // what a browser's navigation sends
+        b"text/event-stream;q=0.001",
+        b"text/event-stream;q=1, text/event-stream;q=0", // equally specific: one allows
+        b"*/*;q=0, text/event-stream",                   // the specific range wins
+        b"text/event-stream;q=bad",                      // malformed weight: read past
+        b"text/event-stream;q=0.0001",                   // not a weight of zero
+    ];
+    let refused: &[&[u8]] = &[
+        b"application/json",
+        b"text/html",
+        b"text/event-streams",
+        b"text/event-stream;q=0",
+        b"text/event-stream; Q=0.000",
+        b"text/event-stream;q=0.",
+        b"text/event-stream;q=0, */*",
+        b"text/*;q=0, */*",
+        b"*/*;q=0",
+        b",",
+    ];
+    assert!(accepts_event_stream(None));
+    for accept in allowed {
+        assert!(
+            accepts_event_stream(Some(accept)),
+            "{:?}",
+            String::from_utf8_lossy(accept)
+        );
+    }
+    for accept in refused {
+        assert!(
+            !accepts_event_stream(Some(accept)),
+            "{:?}",
+            String::from_utf8_lossy(accept)
+        );
     }
 }

@@ -16,6 +16,21 @@ pub async fn start(config: Config) -> Running {
         .expect("bind 127.0.0.1")
 }
 
+/// Starts the demo server with a fast weather broadcast (every 20 ms) and returns once its
+/// history holds at least `events` reports, with the URL of the weather stream.
+pub async fn weather_server(events: u64) -> (Running, String) {
+    let server = start(Config {
+        weather_every: Duration::from_millis(20),
+        ..Config::default()
+    })
+    .await;
+    while server.app.weather_last_id() < events {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let url = format!("http://{}/events/weather", server.addr);
+    (server, url)
+}
+
 /// Checks the server side of a scripted run: a first connection without `Last-Event-ID`,
 /// a second with the id of the last whole event, after the reconnection time the stream set
 /// just before the cut (not the one it set at the start).

@@ -188,3 +188,7 @@ pub fn assert_resent(requests: &[Recorded], body: &[u8], headers: &[(&str, &str)
     assert_eq!(requests[0].header("last-event-id"), None);
     assert_eq!(requests[1].header("last-event-id"), Some("1"));
 }
+
+/// The broadcast hub against a model, shared with the fuzz target `hub_ops`.
+#[cfg(feature = "server")]
+pub mod hub_ops;
