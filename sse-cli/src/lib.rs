@@ -5,6 +5,9 @@
 pub mod cat;
 pub mod lint;
 pub mod lint_cmd;
+pub mod listen;
 pub mod record;
 pub mod recording;
+pub mod replay;
 pub mod request;
+pub mod serve;

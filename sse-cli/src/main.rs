@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand};
 
-use sse_cli::{cat, lint_cmd, record};
+use sse_cli::{cat, lint_cmd, record, replay, serve};
 
 /// Read, check and record Server-Sent Event streams.
 ///
@@ -23,6 +23,10 @@ enum Command {
     Lint(lint_cmd::LintArgs),
     /// Save a stream's raw bytes with their arrival times.
     Record(record::RecordArgs),
+    /// Serve a recording (or any stream file) on a local port, for testing clients.
+    Replay(replay::ReplayArgs),
+    /// Send each line of stdin as an event to every client of a local port.
+    Serve(serve::ServeArgs),
 }
 
 fn main() {
@@ -31,6 +35,8 @@ fn main() {
         Command::Cat(args) => cat::run(args),
         Command::Lint(args) => lint_cmd::run(args),
         Command::Record(args) => record::run(args),
+        Command::Replay(args) => replay::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     std::process::exit(code);
 }

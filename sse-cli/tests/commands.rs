@@ -1,6 +1,6 @@
 //! `sse` as a real process: `cat` against a scripted server (a stream cut mid-event and
 //! resumed) and stdin, `lint` over files with their exit codes, `record` then `lint` of the
-//! recording, and the help texts.
+//! recording, `replay` and `serve` read by `cat`, and the help texts.
 
 #[path = "../../sse-proto-io/tests/common/mod.rs"]
 mod common;
@@ -193,7 +193,7 @@ async fn record_keeps_the_raw_bytes_for_lint() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn help_texts_name_every_command_and_option() {
     let help = text(&sse(&["--help"], b"").await.stdout);
-    for command in ["cat", "lint", "record"] {
+    for command in ["cat", "lint", "record", "replay", "serve"] {
         assert!(help.contains(command), "{help}");
     }
     let help = text(&sse(&["help", "cat"], b"").await.stdout);
@@ -210,4 +210,156 @@ async fn help_texts_name_every_command_and_option() {
     }
     let bad = sse(&["cat", "--no-such-option"], b"").await;
     assert_eq!(bad.status.code(), Some(2));
+}
+
+/// A long-running `sse` (serve, replay): started, its URL read from stderr, killed on drop.
+struct Running {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Running {
+    fn start(args: &[&str], stdin: Stdio) -> Running {
+        use std::io::BufRead;
+        let mut child = Command::new(SSE)
+            .args(args)
+            .stdin(stdin)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the sse binary runs");
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Some(url) = line.split("serving on ").nth(1) {
+                    let _ = tx.send(url.trim().to_owned());
+                }
+            }
+        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the server printed its URL in time");
+        Running { child, url }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn write_file(name: &str, bytes: &[u8]) -> String {
+    let path = std::env::temp_dir().join(format!("sse-{}-{name}", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_serves_a_file_and_cat_resumes_after_a_cut() {
+    let file = write_file(
+        "replay.txt",
+        b"retry: 50\n\nid: 1\ndata: one\n\nid: 2\ndata: two\n\nid: 3\ndata: three\n\n",
+    );
+    let server = Running::start(
+        &[
+            "replay",
+            &file,
+            "--speed",
+            "0",
+            "--cut-after",
+            "1",
+            "--chunk",
+            "3",
+        ],
+        Stdio::null(),
+    );
+    let url = server.url.clone();
+    let output = sse(&["cat", &url, "--json", "-n", "3", "--color", "never"], b"").await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let data: Vec<String> = text(&output.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["data"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        data,
+        ["one", "two", "three"],
+        "the cut lost nothing and repeated nothing"
+    );
+    assert!(
+        text(&output.stderr).contains("1 reconnections"),
+        "{}",
+        text(&output.stderr)
+    );
+    std::fs::remove_file(&file).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_keeps_a_recordings_timing_scaled_by_speed() {
+    let file = std::env::temp_dir().join(format!("sse-{}-timed.rec", std::process::id()));
+    let file = file.to_str().unwrap().to_owned();
+    // A recording by hand: two chunks 2 s apart.
+    let mut recording = b"# sse-recording 1 x\n# content-type: text/event-stream\n".to_vec();
+    recording.extend_from_slice(b"@0 9\ndata: a\n\n\n@2000 9\ndata: b\n\n\n");
+    std::fs::write(&file, &recording).unwrap();
+    let replay = Running::start(&["replay", &file, "--speed", "4"], Stdio::null());
+    let started = std::time::Instant::now();
+    let output = sse(&["cat", &replay.url, "-n", "2", "-q"], b"").await;
+    let took = started.elapsed();
+    assert_eq!(text(&output.stdout), "message: a\nmessage: b\n");
+    assert!(
+        took >= Duration::from_millis(450),
+        "2 s at 4x is 500 ms: took {took:?}"
+    );
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    std::fs::remove_file(&file).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_sends_stdin_lines_as_events() {
+    let mut server = Running::start(&["serve", "--ids", "--event", "line"], Stdio::piped());
+    let url = server.url.clone();
+    let client = tokio::spawn(async move { sse(&["cat", &url, "--json", "-n", "3"], b"").await });
+    // Lines written once the client is connected: a new client gets what comes after it.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    {
+        use std::io::Write;
+        let stdin = server.child.stdin.as_mut().unwrap();
+        stdin.write_all(b"alpha\nbeta\ngamma\n").unwrap();
+        stdin.flush().unwrap();
+    }
+    let output = client.await.unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let lines: Vec<serde_json::Value> = text(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got: Vec<(&str, &str, &str)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["type"].as_str().unwrap(),
+                l["data"].as_str().unwrap(),
+                l["id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("line", "alpha", "1"),
+            ("line", "beta", "2"),
+            ("line", "gamma", "3")
+        ]
+    );
 }
