@@ -62,14 +62,38 @@ async fn first_bytes_at_once_then_a_ping_after_each_idle_interval() {
     expect(
         &mut body,
         start,
-        &[
-            (0, ": ok\n\n"),
-            (0, "retry: 3000\n\n"),
-            (15, ": ping\n\n"),
-            (30, ": ping\n\n"),
-        ],
+        &[(0, ": ok\n\n"), (15, ": ping\n\n"), (30, ": ping\n\n")],
     )
     .await;
+}
+
+/// httpx-sse and sseclient deliver an empty event for a block with `retry:` and no data: the
+/// reconnection time goes into the first event's block, past pings and comments before it.
+#[tokio::test(start_paused = true)]
+async fn the_retry_rides_in_the_first_events_block() {
+    use sse_proto::{Event, Message};
+    let items = stream::iter([
+        Message::comment("hello"),
+        Message::event(Event::new("first")),
+        Message::event(Event::new("second")),
+    ]);
+    let body = Sse::new(items).retry(Duration::from_millis(1500));
+    let sent = http_body_util::BodyExt::collect(body)
+        .await
+        .unwrap()
+        .to_bytes();
+    assert_eq!(
+        &sent[..],
+        b": ok\n\n: hello\n\nretry: 1500\ndata: first\n\ndata: second\n\n"
+    );
+    // Parsed back: the retry applies before the first event, and no block is empty.
+    let mut parser = sse_proto::Parser::new();
+    let steps: Vec<_> = parser.feed(&sent).collect::<Result<_, _>>().unwrap();
+    assert_eq!(steps.len(), 3);
+    assert_eq!(
+        steps[0],
+        sse_proto::Step::Retry(Duration::from_millis(1500))
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -59,10 +59,10 @@ enum State {
 /// `EventSourceResponse` and aiohttp-sse's `sse_response` give, on the sans-IO rules of
 /// [`sse_proto`].
 ///
-/// - **First bytes at once**: an opening comment (and the reconnection time, if
-///   [`retry`](Self::retry) set one) is the first thing the body yields, so the headers and
-///   a first chunk go out before the producer has anything, and a browser's loading
-///   indicator stops.
+/// - **First bytes at once**: an opening comment is the first thing the body yields, so the
+///   headers and a first chunk go out before the producer has anything, and a browser's
+///   loading indicator stops. A reconnection time set with [`retry`](Self::retry) rides in
+///   the first event's block.
 /// - **Keep-alive** ([`keep_alive`](Self::keep_alive)): after an idle interval, a ping
 ///   (comment or named event), scheduled by [`sse_proto::KeepAlive`] on a tokio timer.
 /// - **Send timeout** ([`watchdog`](Self::watchdog)): a client that stops reading is
@@ -135,6 +135,8 @@ enum State {
 pub struct Sse<S> {
     stream: Option<Pin<Box<S>>>,
     opening: VecDeque<Frame>,
+    /// The `retry:` line still to send, in front of the first event's block.
+    retry_line: Option<Bytes>,
     keep_alive_config: KeepAliveConfig,
     keep_alive: Option<KeepAlive>,
     stall: Option<Tracked>,
@@ -190,6 +192,7 @@ impl<S> Sse<S> {
         Sse {
             stream: Some(Box::pin(stream)),
             opening,
+            retry_line: None,
             keep_alive_config: KeepAliveConfig::default(),
             keep_alive: None,
             stall: None,
@@ -287,8 +290,12 @@ impl<S> Sse<S> {
         self
     }
 
-    /// Sends the reconnection time first (after the opening comment): how long clients wait
-    /// before reconnecting after the stream ends or breaks.
+    /// Sends the reconnection time: how long clients wait before reconnecting after the
+    /// stream ends or breaks. It is written inside the block of the first event the stream
+    /// yields (`retry: 3000` then its `data:` lines), not as a block of its own: httpx-sse and
+    /// sseclient deliver an empty event for a block with `retry:` and no data, which breaks
+    /// every consumer that parses each event's data. Until that first event, clients keep
+    /// their default reconnection time.
     ///
     /// # Example
     ///
@@ -301,8 +308,9 @@ impl<S> Sse<S> {
     /// # let _ = body;
     /// ```
     pub fn retry(mut self, delay: Duration) -> Self {
-        self.opening
-            .push_back(Frame::from_message(&Message::retry(delay)));
+        let block = Frame::from_message(&Message::retry(delay)).into_bytes();
+        // `retry: N\n\n` without its blank line: the line alone, to go before an event's.
+        self.retry_line = Some(block.slice(..block.len() - 1));
         self
     }
 
@@ -480,7 +488,22 @@ where
         if let Some(stream) = &mut self.stream {
             match stream.as_mut().poll_next(cx) {
                 Poll::Ready(Some(item)) => match item.into_item() {
-                    Ok(bytes) => return self.hand_out(bytes, now),
+                    Ok(bytes) => {
+                        let bytes = match self.retry_line.take() {
+                            Some(line) if has_data_line(&bytes) => {
+                                let mut joined =
+                                    bytes::BytesMut::with_capacity(line.len() + bytes.len());
+                                joined.extend_from_slice(&line);
+                                joined.extend_from_slice(&bytes);
+                                joined.freeze()
+                            }
+                            line => {
+                                self.retry_line = line;
+                                bytes
+                            }
+                        };
+                        return self.hand_out(bytes, now);
+                    }
                     Err(error) => {
                         self.end();
                         return Poll::Ready(Some(Err(BodyError::Producer(error))));
@@ -523,6 +546,14 @@ where
         cx.waker().wake_by_ref();
         Poll::Pending
     }
+}
+
+/// Whether an encoded frame holds a `data` line, so a `retry:` line in front of it shares an
+/// event's block (frames from the encoder start a block and end with its blank line).
+fn has_data_line(frame: &[u8]) -> bool {
+    frame
+        .split(|&b| b == b'\n')
+        .any(|line| line == b"data" || line.starts_with(b"data:"))
 }
 
 impl<S> http_body::Body for Sse<S>
