@@ -1,4 +1,4 @@
-//! `sse lint`: runs the [`Linter`](crate::lint::Linter) over a file, stdin or a URL and
+//! `sse lint`: runs the [`Linter`] over a file, stdin or a URL and
 //! prints what it found.
 
 use std::io::Read;
