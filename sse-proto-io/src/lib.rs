@@ -67,6 +67,8 @@
 //! - `server`: [`server`], the response body (`http_body::Body`, for hyper and the
 //!   frameworks on it, on tokio's timer) and the broadcast hub.
 //! - `axum`: `server` plus `IntoResponse` for [`server::Sse`] (axum-core only).
+//! - `redis`: `server` plus `server::RedisHub`, the hub across server instances on Redis
+//!   Streams (the `redis` crate on tokio), with resume after `Last-Event-ID` at any instance.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![warn(rust_2018_idioms, unreachable_pub)]

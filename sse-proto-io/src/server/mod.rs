@@ -55,12 +55,18 @@ mod watchdog;
 
 #[cfg(feature = "axum")]
 mod axum;
+#[cfg(feature = "redis")]
+mod redis;
 
 pub use body::{BodyError, Sse};
 pub use hub::{End, Hub, HubConfig, HubStats, Resume, Subscription};
 pub use item::{BoxError, IntoFrame, Raw, SseItem};
 pub use store::{History, Store};
 pub use watchdog::Watchdog;
+
+#[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
+pub use self::redis::{RedisConfig, RedisError, RedisHub, RedisSubscription};
 
 /// Now, on tokio's clock: the one its timers run on (paused in tests with tokio's
 /// `test-util`), so a timer that fired always finds its deadline reached.
