@@ -8,7 +8,7 @@ mod common;
 use std::io::{Read as _, Write as _};
 use std::time::{Duration, Instant};
 
-use common::{stream, Reply, Server, LIMIT};
+use common::{stream, Reply, Server, LIMIT, LOADED_MACHINE_READ_TIMEOUT};
 use futures_util::StreamExt;
 use sse_proto::{ClientConfig, ErrorCause};
 use sse_proto_io::{Error, Incoming};
@@ -75,7 +75,7 @@ async fn reqwest_after_of_a_read_timeout_on_an_open_stream_is_the_wait() {
     ])
     .await;
     let mut config = quick();
-    config.read_timeout = Some(Duration::from_millis(300));
+    config.read_timeout = Some(LOADED_MACHINE_READ_TIMEOUT);
     let mut source = sse_proto_io::reqwest::EventSource::with_config(
         reqwest::Client::new().get(&server.url),
         config,
@@ -101,21 +101,22 @@ async fn reqwest_after_of_a_read_timeout_on_an_open_stream_is_the_wait() {
 async fn reqwest_slow_consumer_is_not_a_dead_server() {
     let url = chatty_server("data: a\n\n", Duration::from_secs(5));
     let mut config = quick();
-    config.read_timeout = Some(Duration::from_millis(300));
+    config.read_timeout = Some(LOADED_MACHINE_READ_TIMEOUT);
     let mut source =
         sse_proto_io::reqwest::EventSource::with_config(reqwest::Client::new().get(&url), config)
             .unwrap();
     let mut items = Vec::new();
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(2) {
-        let Ok(Some(item)) = tokio::time::timeout(Duration::from_secs(1), source.next()).await
+    while start.elapsed() < LOADED_MACHINE_READ_TIMEOUT * 4 {
+        let Ok(Some(item)) =
+            tokio::time::timeout(LOADED_MACHINE_READ_TIMEOUT * 2, source.next()).await
         else {
             continue;
         };
         if matches!(&item, Ok(Incoming::Event(_))) {
             // The application takes 600 ms over this event (a database write, say),
             // while the server keeps sending keep-alives every 50 ms.
-            tokio::time::sleep(Duration::from_millis(600)).await;
+            tokio::time::sleep(LOADED_MACHINE_READ_TIMEOUT * 2).await;
         }
         items.push(format!("{item:?}"));
     }
@@ -129,15 +130,15 @@ async fn reqwest_slow_consumer_is_not_a_dead_server() {
 fn blocking_slow_consumer_is_not_a_dead_server() {
     let url = chatty_server("data: a\n\n", Duration::from_secs(5));
     let mut config = quick();
-    config.read_timeout = Some(Duration::from_millis(300));
+    config.read_timeout = Some(LOADED_MACHINE_READ_TIMEOUT);
     let request = ureq::http::Request::get(&url).body("").unwrap();
     let mut source = sse_proto_io::blocking::EventSource::with_config(request, config).unwrap();
     let mut items = Vec::new();
     let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(2) {
+    while start.elapsed() < LOADED_MACHINE_READ_TIMEOUT * 4 {
         let item = source.next().unwrap();
         if matches!(&item, Ok(Incoming::Event(_))) {
-            std::thread::sleep(Duration::from_millis(600));
+            std::thread::sleep(LOADED_MACHINE_READ_TIMEOUT * 2);
         }
         items.push(format!("{item:?}"));
     }
@@ -166,7 +167,7 @@ fn blocking_read_timeout_covers_a_server_that_never_reads_the_body() {
     let (url, _server) = deaf_server();
     let item = first_item_within(Duration::from_secs(5), move || {
         let mut config = quick();
-        config.read_timeout = Some(Duration::from_millis(300));
+        config.read_timeout = Some(LOADED_MACHINE_READ_TIMEOUT);
         let body = vec![b'x'; 64 << 20];
         let request = ureq::http::Request::post(&url).body(body).unwrap();
         let mut source = sse_proto_io::blocking::EventSource::with_config(request, config).unwrap();
@@ -187,7 +188,7 @@ fn reqwest_read_timeout_covers_a_server_that_never_reads_the_body() {
             .unwrap();
         rt.block_on(async move {
             let mut config = quick();
-            config.read_timeout = Some(Duration::from_millis(300));
+            config.read_timeout = Some(LOADED_MACHINE_READ_TIMEOUT);
             let body = vec![b'x'; 64 << 20];
             let request = reqwest::Client::new().post(&url).body(body);
             let mut source =

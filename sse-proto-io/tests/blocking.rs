@@ -10,7 +10,7 @@ mod sseclient_quickstart;
 
 use std::time::{Duration, Instant};
 
-use common::{status, stream, Reply, Server, LIMIT};
+use common::{status, stream, Reply, Server, LIMIT, LOADED_MACHINE_READ_TIMEOUT};
 use sse_proto::{ClientConfig, CloseReason, ErrorCause, OpenError};
 use sse_proto_io::blocking::EventSource;
 use sse_proto_io::{Error, Incoming};
@@ -92,7 +92,7 @@ async fn a_peer_that_goes_silent_is_left_on_the_read_timeout() {
     let url = server.url.clone();
     let items = blocking(move || {
         let mut config = quick();
-        config.read_timeout = Some(Duration::from_millis(200));
+        config.read_timeout = Some(LOADED_MACHINE_READ_TIMEOUT);
         let request = ureq::http::Request::get(&url).body("").unwrap();
         let source = EventSource::with_config(request, config).unwrap();
         collect_until(

@@ -11,7 +11,7 @@ mod llm_stream;
 
 use std::time::Duration;
 
-use common::{status, stream, Reply, Server, LIMIT};
+use common::{status, stream, Reply, Server, LIMIT, LOADED_MACHINE_READ_TIMEOUT};
 use futures_util::StreamExt;
 use sse_proto::{ClientConfig, CloseReason, ErrorCause, OpenError};
 use sse_proto_io::reqwest::EventSource;
@@ -94,7 +94,7 @@ async fn a_peer_that_goes_silent_after_an_event_is_left_on_the_read_timeout() {
     ])
     .await;
     let mut config = quick();
-    config.read_timeout = Some(Duration::from_millis(200));
+    config.read_timeout = Some(LOADED_MACHINE_READ_TIMEOUT);
     let mut source =
         EventSource::with_config(reqwest::Client::new().get(&server.url), config).unwrap();
     let items = collect_until(
@@ -118,7 +118,7 @@ async fn a_peer_that_goes_silent_after_an_event_is_left_on_the_read_timeout() {
 async fn a_server_that_never_answers_times_out_on_the_head() {
     let server = Server::start(vec![Reply::Nothing, Reply::Close(stream("data: late\n\n"))]).await;
     let mut config = quick();
-    config.read_timeout = Some(Duration::from_millis(200));
+    config.read_timeout = Some(LOADED_MACHINE_READ_TIMEOUT);
     let mut source =
         EventSource::with_config(reqwest::Client::new().get(&server.url), config).unwrap();
     let started = std::time::Instant::now();

@@ -12,6 +12,11 @@ use tokio::net::{TcpListener, TcpStream};
 /// How long any test may wait for anything.
 pub const LIMIT: Duration = Duration::from_secs(20);
 
+/// A read timeout for tests whose response head must arrive within it: 200 ms flaked once
+/// when CI shared the two cores with other builds (a debug reqwest connection took longer),
+/// so a second, with the tests' waits scaled from it.
+pub const LOADED_MACHINE_READ_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// What one connection gets.
 #[derive(Clone, Debug)]
 pub enum Reply {
