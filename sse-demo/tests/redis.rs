@@ -1,13 +1,16 @@
-//! The demo with `--redis`: instances on one Redis share the weather stream. Each test
-//! starts its own `redis-server` on a free loopback port with persistence off and stops it
-//! by its PID; without one the tests fail under `CI=true` and say SKIPPED otherwise. Every
-//! wait is bounded.
+//! The demo with `--redis`: instances on one Redis share the weather stream, in this
+//! process and as processes of their own (the real binary), one of them killed with SIGKILL.
+//! Each test starts its own `redis-server` on a free loopback port with persistence off and
+//! stops it by its PID; without one the tests fail under `CI=true` and say SKIPPED
+//! otherwise. Every wait is bounded; every process is stopped by its PID.
 
 mod common;
 // The Redis tests of sse-proto-io start their `redis-server` with the same helper.
 #[path = "../../sse-proto-io/tests/common/redis_server.rs"]
 mod redis_server;
 
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -124,4 +127,143 @@ async fn two_instances_share_the_weather_stream() {
     drop(source);
     first.shutdown().await;
     second.shutdown().await;
+}
+
+/// A demo instance in a process of its own, on a free port, with its weather on `redis`:
+/// killed (SIGKILL, by its PID) when dropped.
+struct Process {
+    child: Child,
+    /// Its page's URL (`http://127.0.0.1:PORT/`).
+    base: String,
+}
+
+impl Process {
+    async fn start(redis: &Redis) -> Process {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sse-demo"))
+            .args([
+                "0",
+                "--quiet",
+                "--weather-ms",
+                "50",
+                "--redis",
+                &redis.url(),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start sse-demo");
+        let stdout = child.stdout.take().expect("its stdout");
+        // From here a failure kills it: the drop does.
+        let mut process = Process {
+            child,
+            base: String::new(),
+        };
+        // It prints its URL once it serves; read on a thread, so that the wait is bounded.
+        let line = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            line
+        });
+        let line = tokio::time::timeout(LIMIT, line)
+            .await
+            .expect("sse-demo did not print its URL in time")
+            .expect("the reading thread");
+        process.base = line
+            .split_whitespace()
+            .find(|word| word.starts_with("http://127.0.0.1:"))
+            .unwrap_or_else(|| panic!("sse-demo did not start: {line:?}"))
+            .to_owned();
+        process
+    }
+
+    /// SIGKILL (what `Child::kill` sends on Unix): no shutdown, no closing frame, the
+    /// connections cut by the kernel mid-stream.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The witness's reports from the one with `first`'s id to the one with `last`'s, both in.
+fn span<'a>(witness: &'a [Report], first: &Report, last: &Report) -> &'a [Report] {
+    let at = |report: &Report| {
+        witness
+            .iter()
+            .position(|r| r.id == report.id)
+            .unwrap_or_else(|| panic!("the witness never got {report:?}"))
+    };
+    &witness[at(first)..=at(last)]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_killed_with_sigkill_its_clients_get_exactly_what_they_missed_elsewhere() {
+    let Some(redis) = Redis::start() else { return };
+    let mut doomed = Process::start(&redis).await;
+    let survivors = [Process::start(&redis).await, Process::start(&redis).await];
+    // A witness on a survivor, never moved: what the stream carried, in order. It gets a few
+    // reports before the others connect, so that it has everything they will get.
+    let mut witness = weather_source(&survivors[0].base, None);
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        seen.push(report(&mut witness).await);
+    }
+    // Two clients on the instance that will be killed, mid-stream.
+    let mut on_doomed = [
+        weather_source(&doomed.base, None),
+        weather_source(&doomed.base, None),
+    ];
+    let mut got = [Vec::new(), Vec::new()];
+    for (source, got) in on_doomed.iter_mut().zip(&mut got) {
+        while got.len() < 10 {
+            got.push(report(source).await);
+        }
+    }
+    doomed.kill();
+    // What reached them before the kill still arrives; then their stream fails.
+    for (source, got) in on_doomed.iter_mut().zip(&mut got) {
+        while let Ok(report) = next_report(source).await {
+            got.push(report);
+        }
+    }
+    drop(on_doomed);
+    // The survivors publish on while the clients are away.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Each comes back to a survivor with the id of the last event it got, as its
+    // EventSource would send it (given the other URL).
+    let mut moved: Vec<_> = got
+        .iter()
+        .zip(&survivors)
+        .map(|(got, to)| {
+            let last = got.last().expect("it got events");
+            (weather_source(&to.base, Some(&last.id)), Vec::new())
+        })
+        .collect();
+    for (source, again) in &mut moved {
+        while again.len() < 20 {
+            again.push(report(source).await);
+        }
+    }
+    for ((_, again), got) in moved.iter().zip(&got) {
+        let until = again.last().expect("20 reports");
+        while seen.iter().all(|r| r.id != until.id) {
+            seen.push(report(&mut witness).await);
+        }
+        let last = got.last().expect("it got events");
+        assert_eq!(
+            again.as_slice(),
+            &span(&seen, last, until)[1..],
+            "exactly the events missed after {}: nothing lost, nothing twice",
+            last.id
+        );
+        // And with what it got before the kill: the whole stream from its first event on.
+        let whole: Vec<Report> = got.iter().chain(again).cloned().collect();
+        assert_eq!(whole.as_slice(), span(&seen, &got[0], until));
+        assert_stream_order(&whole);
+    }
 }
