@@ -6,7 +6,6 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
@@ -16,92 +15,12 @@ use sse_proto_io::server::{last_event_id, RedisConfig, RedisError, RedisHub, Res
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+// Shared with sse-demo's Redis tests, which include the same file.
+#[path = "common/redis_server.rs"]
+mod redis_server;
+use redis_server::{free_port, Redis};
+
 const LIMIT: Duration = Duration::from_secs(20);
-
-/// Whether this run is CI's (`CI=true`), where a missing peer is a failure, not a skip.
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
-}
-
-/// A `redis-server` of this test's own, killed (by PID) when dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    /// Starts one on a free loopback port, or `None` (after failing in CI, or saying
-    /// SKIPPED loudly) when `redis-server` is not installed.
-    fn start() -> Option<Redis> {
-        if Command::new("redis-server")
-            .arg("--version")
-            .stdout(Stdio::null())
-            .status()
-            .is_err()
-        {
-            let install = "apt-get install -y redis-server (.ci/run does it)";
-            assert!(!in_ci(), "redis-server is missing and CI=true: {install}");
-            use std::io::Write;
-            let line = "!".repeat(78);
-            let _ = writeln!(
-                std::io::stderr(),
-                "{line}\nSKIPPED: redis-server is missing, so this test did NOT run.\n  {install}\n{line}"
-            );
-            return None;
-        }
-        let port = free_port();
-        Some(Redis::on(port))
-    }
-
-    /// Starts one on `port` (a restart reuses the port, so that clients find it again).
-    fn on(port: u16) -> Redis {
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server");
-        let deadline = Instant::now() + LIMIT;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Redis { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    fn cli(&self, args: &[&str]) -> String {
-        let out = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .expect("redis-cli");
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    }
-
-    /// Kills it (SIGKILL, by PID) and waits for it to be gone.
-    fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
 
 fn config() -> RedisConfig {
     let mut config = RedisConfig::new("events");

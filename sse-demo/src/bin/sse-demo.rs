@@ -16,6 +16,8 @@ options:
   --weather-ms N         weather broadcast period in milliseconds (default 2000)
   --keep-alive-s N       keep-alive ping after N idle seconds (default 15)
   --send-timeout-s N     drop a client that reads nothing for N seconds (default 30)
+  --redis URL            run the weather on the Redis stream at URL (redis://127.0.0.1/),
+                         shared with every instance on it: run two, open both pages
   --quiet                log nothing but the URL
 ";
 
@@ -53,6 +55,13 @@ fn main() -> ExitCode {
             "--send-timeout-s" => {
                 value(&arg).map(|n| config.send_timeout = Duration::from_secs(n.max(1)))
             }
+            "--redis" => match args.next() {
+                Some(url) => {
+                    config.redis = Some(url);
+                    Ok(())
+                }
+                None => Err("--redis needs a URL".to_owned()),
+            },
             "--quiet" => {
                 config.log = false;
                 Ok(())
@@ -72,7 +81,7 @@ fn main() -> ExitCode {
         let running = match server::start(SocketAddr::new(ip, port), config).await {
             Ok(running) => running,
             Err(error) => {
-                eprintln!("sse-demo: cannot listen on {ip}:{port}: {error}");
+                eprintln!("sse-demo: cannot start on {ip}:{port}: {error}");
                 return ExitCode::FAILURE;
             }
         };

@@ -5,7 +5,7 @@
 //! | --- | --- | --- |
 //! | `GET /` | a page whose EventSources show the server time and the weather live | here |
 //! | `GET /events/time` | the server time every second, one generator per client (aiohttp-sse's quickstart) | `time.rs` |
-//! | `GET /events/weather` | one producer broadcast through a [`Hub`] to every client, resumable with `Last-Event-ID` (the aiohttp SSE tutorial's weather) | `weather.rs` |
+//! | `GET /events/weather` | one producer broadcast through a [`Hub`] to every client, resumable with `Last-Event-ID` (the aiohttp SSE tutorial's weather); with [`Config::redis`], through a Redis stream shared by every instance | `weather.rs` |
 //! | `GET /events/script` | a fixed sequence, cut mid-event on a first connection, resumed after `Last-Event-ID` (the tests' script, [`crate::script`]) | `scripted.rs` |
 //! | `GET /script` | a page that records what its EventSource got from `/events/script` and posts it back | here |
 //! | `POST /report` | where the pages post what they saw (`/script`, and `/?check`) | `scripted.rs` |
@@ -21,6 +21,7 @@ mod scripted;
 mod time;
 mod weather;
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -35,7 +36,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::{Stream, StreamExt};
 use sse_proto::{accepts_event_stream, Frame, Message, ResumeBuffer, ResumeLimits};
-use sse_proto_io::server::{Hub, HubConfig, Sse, SseItem, Watchdog};
+use sse_proto_io::server::{Hub, HubConfig, RedisConfig, RedisHub, Sse, SseItem, Watchdog};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
@@ -72,6 +73,9 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Print connections, stalls and shutdown to stderr.
     pub log: bool,
+    /// Run the weather broadcast on the Redis at this URL (`redis://host:port/db`), shared
+    /// with every instance on it, instead of in this process (`--redis`).
+    pub redis: Option<String>,
 }
 
 impl Default for Config {
@@ -88,6 +92,7 @@ impl Default for Config {
             write_buffer: 64 * 1024,
             shutdown_grace: Duration::from_secs(5),
             log: false,
+            redis: None,
         }
     }
 }
@@ -107,7 +112,7 @@ pub struct Stats {
 /// The server's shared state.
 pub struct App {
     config: Config,
-    hub: Hub,
+    weather: weather::Broadcast,
     weather_last_id: AtomicU64,
     shutdown: watch::Receiver<bool>,
     /// Counters.
@@ -117,7 +122,8 @@ pub struct App {
 }
 
 impl App {
-    /// The id of the newest weather event.
+    /// The id of the newest weather event; on Redis, where the stream gives the ids, how
+    /// many reports this instance published.
     pub fn weather_last_id(&self) -> u64 {
         self.weather_last_id.load(Ordering::Relaxed)
     }
@@ -147,22 +153,40 @@ impl Running {
     }
 }
 
-/// Binds `addr` and serves until [`Running::shutdown`].
+/// The key of the weather stream on Redis (its epoch is at `sse-demo:weather:epoch`).
+pub const REDIS_STREAM: &str = "sse-demo:weather";
+
+/// Binds `addr` and serves until [`Running::shutdown`]. With [`Config::redis`], connects to
+/// that Redis first: an error (of kind `Other`) when it cannot be reached.
 pub async fn start(addr: SocketAddr, config: Config) -> io::Result<Running> {
+    let mut hub_config = HubConfig::default();
+    hub_config.capacity = config.channel_capacity;
+    let weather = match &config.redis {
+        None => weather::Broadcast::Local(Hub::with_store(
+            ResumeBuffer::new(config.resume),
+            hub_config,
+        )),
+        Some(url) => {
+            let mut redis = RedisConfig::new(REDIS_STREAM);
+            redis.hub = hub_config;
+            let hub = RedisHub::connect(url, redis)
+                .await
+                .map_err(|error| io::Error::other(format!("Redis at {url}: {error}")))?;
+            weather::Broadcast::Redis(hub)
+        }
+    };
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let mut hub_config = HubConfig::default();
-    hub_config.capacity = config.channel_capacity;
     let app = Arc::new(App {
-        hub: Hub::with_store(ResumeBuffer::new(config.resume), hub_config),
+        weather,
         weather_last_id: AtomicU64::new(0),
         shutdown: shutdown_rx.clone(),
         stats: Stats::default(),
         script: ScriptLog::default(),
         config,
     });
-    let producer = tokio::spawn(weather::produce(app.clone()));
+    let producer = tokio::spawn(weather::produce(app.clone(), addr.to_string()));
     let router = router(app.clone());
     let serving = app.clone();
     let task = tokio::spawn(async move {
@@ -197,7 +221,7 @@ pub fn router(app: Arc<App>) -> Router {
 }
 
 async fn stats(State(app): State<Arc<App>>) -> Json<serde_json::Value> {
-    let (s, hub) = (&app.stats, app.hub.stats());
+    let (s, hub) = (&app.stats, app.weather.stats());
     Json(serde_json::json!({
         "streams": s.streams.load(Ordering::Relaxed),
         "streams_opened": s.streams_opened.load(Ordering::Relaxed),
@@ -244,6 +268,22 @@ where
     S: Stream + Send + 'static,
     S::Item: SseItem + Send + 'static,
 {
+    respond_until(app, request, retry, stream, std::future::pending())
+}
+
+/// [`respond`], ending the stream with a `retry:` also when `until` resolves (before
+/// shutdown): a feed that can no longer vouch for what it sends.
+pub(crate) fn respond_until<S>(
+    app: &Arc<App>,
+    request: StreamRequest,
+    retry: Option<Duration>,
+    stream: S,
+    until: impl Future<Output = ()> + Send + 'static,
+) -> Response
+where
+    S: Stream + Send + 'static,
+    S::Item: SseItem + Send + 'static,
+{
     let accept = request.headers.get(header::ACCEPT).map(|v| v.as_bytes());
     if !accepts_event_stream(accept) {
         let refusal = "this endpoint only serves text/event-stream\n";
@@ -259,7 +299,12 @@ where
     let mut body = Sse::new(stream)
         .opening(Frame::from_message(&Message::comment("connected")))
         .keep_alive_interval(app.config.keep_alive)
-        .shutdown(async move { stopped(&mut shutdown).await })
+        .shutdown(async move {
+            tokio::select! {
+                _ = stopped(&mut shutdown) => {}
+                _ = until => {}
+            }
+        })
         .http_version(request.version);
     if let Some(retry) = retry {
         body = body.retry(retry);
