@@ -1,6 +1,7 @@
 //! The aiohttp SSE tutorial's weather broadcast, on axum and a [`Hub`]: one producer, every
 //! client gets the same encoded frame, a client that reconnects with `Last-Event-ID` gets
-//! what it missed, and one the history cannot resume gets the current weather first.
+//! what it missed, and one the history cannot resume gets the current weather first. The
+//! whole tutorial (ids, `retry:`, comments, resume, this broadcast) is `aiohttp_tutorial.rs`.
 //!
 //! `cargo run -p sse-proto-io --example broadcast --features axum`, then
 //! `curl -N http://127.0.0.1:8080/weather` (add `-H 'Last-Event-ID: 3'` to resume).
