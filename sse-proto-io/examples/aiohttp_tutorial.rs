@@ -160,6 +160,10 @@ async fn main() -> std::io::Result<()> {
 }
 
 #[cfg(test)]
+#[path = "../tests/common/chromium.rs"]
+mod chromium;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -295,5 +299,35 @@ mod tests {
         }
         station.abort();
         assert_eq!(cities, ["Oslo", "Cairo", "Lisbon"]);
+    }
+
+    #[tokio::test]
+    async fn chromium_reads_the_count_and_the_weather() {
+        let hub = Hub::new(Default::default());
+        let (check, mut reports) = chromium::routes();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let served = app(FAST, hub.clone()).merge(check);
+        tokio::spawn(async move { axum::serve(listener, served).await });
+        let station = tokio::spawn(weather_station(hub, Duration::from_millis(50)));
+        let page =
+            format!("http://{addr}/chromium?src=/count&src=/weather&n=3&types=count,weather");
+        let Some(streams) = chromium::read(&page, &mut reports).await else {
+            return;
+        };
+        station.abort();
+        let (count, weather) = (&streams[0], &streams[1]);
+        // The comments (opening, pings) and the retry reach no listener.
+        assert_eq!(count.ids(), [1, 2, 3], "{count:?}");
+        for (kind, id, data) in &count.events {
+            assert_eq!((kind.as_str(), data), ("count", id));
+        }
+        let ids = weather.ids();
+        assert!(ids.windows(2).all(|w| w[1] == w[0] + 1), "{weather:?}");
+        assert!(weather
+            .events
+            .iter()
+            .all(|(kind, _, data)| kind == "weather"
+                && CITIES.iter().any(|city| data.contains(city))));
     }
 }
