@@ -55,6 +55,8 @@ fn numbers(settings: &Settings) -> impl Stream<Item = Event> {
 async fn serve(listener: TcpListener, settings: Settings, shutdown: watch::Receiver<bool>) {
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     let mut accepting = shutdown.clone();
+    // One per connection is made from it; they share the count of clients dropped.
+    let watchdogs = Watchdog::new(settings.send_timeout);
     loop {
         let tcp = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -64,7 +66,7 @@ async fn serve(listener: TcpListener, settings: Settings, shutdown: watch::Recei
             _ = accepting.wait_for(|stop| *stop) => return,
         };
         // The send timeout is the connection's watchdog's: it drops the connection.
-        let watchdog = Watchdog::new(settings.send_timeout);
+        let watchdog = watchdogs.for_connection();
         let (settings, shutdown, per_request) =
             (settings.clone(), shutdown.clone(), watchdog.clone());
         let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
@@ -104,7 +106,8 @@ async fn serve(listener: TcpListener, settings: Settings, shutdown: watch::Recei
             tokio::select! {
                 _ = connection => {}
                 stalled = watchdog.stalled() => {
-                    eprintln!("dropped a client that stopped reading ({} bytes unread)", stalled.pending);
+                    let (unread, dropped) = (stalled.pending, watchdog.stalls());
+                    eprintln!("dropped a client that stopped reading ({unread} bytes unread; {dropped} so far)");
                 }
             }
         });
