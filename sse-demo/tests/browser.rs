@@ -10,99 +10,23 @@
 //! Without Chromium the test says loudly that it did not run; with `CI=true` it fails.
 //! `SSE_DEMO_CHROMIUM` names another binary.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use sse_demo::script::{self, Seen};
 use sse_demo::server::Config;
 
 mod common;
 
-fn chromium() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("SSE_DEMO_CHROMIUM") {
-        return Some(PathBuf::from(path)).filter(|p| p.is_file());
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .chain([PathBuf::from("/usr/bin")])
-        .flat_map(|dir| ["chromium", "chromium-browser"].map(|name| dir.join(name)))
-        .find(|candidate| candidate.is_file())
-}
+// The launcher the server examples' Chromium tests use: one place for the flags, the fresh
+// profile and the process group that is ended.
+#[path = "../../sse-proto-io/tests/common/chromium.rs"]
+mod chromium;
 
-/// The browser and its helper processes, in a process group of their own; dropping it ends
-/// the group and removes the profile.
-struct Browser {
-    child: Child,
-    profile: PathBuf,
-}
-
-impl Browser {
-    fn open(binary: &PathBuf, url: &str) -> Browser {
-        use std::os::unix::process::CommandExt;
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let profile =
-            std::env::temp_dir().join(format!("sse-demo-chromium-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&profile).unwrap();
-        let child = Command::new(binary)
-            .args([
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-quic",
-                "--disable-dev-shm-usage",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .arg(url)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("start chromium");
-        Browser { child, profile }
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        // The group's id is the browser's pid: this ends the browser we started and the
-        // helper processes it started, nothing else.
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).status();
-        for _ in 0..50 {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
-    }
-}
-
-fn chromium_or_skip() -> Option<PathBuf> {
-    let binary = chromium();
-    if binary.is_none() {
-        common::missing_peer(
-            "chromium",
-            "install it with `apt-get install -y chromium` (sse-demo/ci.sh does)",
-        );
-    }
-    binary
-}
+use chromium::Browser;
 
 #[tokio::test]
 async fn chromium_shows_the_demo_page_live() {
-    let Some(binary) = chromium_or_skip() else {
+    let Some(binary) = chromium::binary() else {
         return;
     };
     let server = common::start(Config {
@@ -157,7 +81,7 @@ async fn chromium_shows_the_demo_page_live() {
 
 #[tokio::test]
 async fn chromium_eventsource_gets_the_script_exactly_once() {
-    let Some(binary) = chromium_or_skip() else {
+    let Some(binary) = chromium::binary() else {
         return;
     };
     let server = common::start(Config::default()).await;

@@ -1,6 +1,7 @@
 //! The aiohttp SSE tutorial's weather broadcast, on axum and a [`Hub`]: one producer, every
 //! client gets the same encoded frame, a client that reconnects with `Last-Event-ID` gets
-//! what it missed, and one the history cannot resume gets the current weather first.
+//! what it missed, and one the history cannot resume gets the current weather first. The
+//! whole tutorial (ids, `retry:`, comments, resume, this broadcast) is `aiohttp_tutorial.rs`.
 //!
 //! `cargo run -p sse-proto-io --example broadcast --features axum`, then
 //! `curl -N http://127.0.0.1:8080/weather` (add `-H 'Last-Event-ID: 3'` to resume).
@@ -68,6 +69,10 @@ async fn main() -> std::io::Result<()> {
 }
 
 #[cfg(test)]
+#[path = "../tests/common/chromium.rs"]
+mod chromium;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -131,5 +136,40 @@ mod tests {
         let stats = hub.stats();
         assert_eq!((stats.resume_hits, stats.resume_misses), (1, 1));
         server.abort();
+    }
+
+    #[tokio::test]
+    async fn chromium_reads_the_broadcast() {
+        let hub = Hub::new(Default::default());
+        let (check, mut reports) = chromium::routes();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let served = app(hub.clone()).merge(check);
+        tokio::spawn(async move { axum::serve(listener, served).await });
+        for n in 1..=3 {
+            hub.publish(report(n));
+        }
+        // Two tabs' worth of clients: both get the current weather, then the live feed.
+        let page = format!("http://{addr}/chromium?src=/weather&src=/weather&n=3&types=weather");
+        let publisher = hub.clone();
+        let live = tokio::spawn(async move {
+            while publisher.stats().subscribers < 2 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            for n in 4..=5 {
+                publisher.publish(report(n));
+            }
+        });
+        let Some(streams) = chromium::read(&page, &mut reports).await else {
+            return;
+        };
+        live.abort();
+        assert_eq!(streams.len(), 2);
+        for stream in &streams {
+            assert_eq!(stream.ids(), [3, 4, 5], "{stream:?}");
+            let (kind, _, data) = &stream.events[2];
+            assert_eq!(kind, "weather");
+            assert!(data.contains(r#""n":5"#), "{data}");
+        }
     }
 }

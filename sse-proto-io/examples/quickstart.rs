@@ -54,6 +54,10 @@ async fn main() -> std::io::Result<()> {
 }
 
 #[cfg(test)]
+#[path = "../tests/common/chromium.rs"]
+mod chromium;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -102,5 +106,23 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+    }
+
+    #[tokio::test]
+    async fn chromium_reads_the_time() {
+        let (check, mut reports) = chromium::routes();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app().merge(check)).await });
+        let page = format!("http://{addr}/chromium?src=/hello&n=2&types=message");
+        let Some(streams) = chromium::read(&page, &mut reports).await else {
+            return;
+        };
+        let events = &streams[0].events;
+        assert_eq!(events.len(), 2, "{streams:?}");
+        for (kind, _, data) in events {
+            assert_eq!(kind, "message");
+            assert!(data.starts_with("Server Time : "), "{data}");
+        }
     }
 }

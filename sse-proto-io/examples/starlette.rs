@@ -1,5 +1,6 @@
 //! sse-starlette's `EventSourceResponse`, on plain hyper: a generator-like stream, a ping
-//! interval with a ping message factory, a send timeout, custom headers, cleanup when the
+//! interval with a ping message factory, a send timeout, custom headers (a fan-out proxy's
+//! `Cache-Control`, CORS for pages on other origins), cleanup when the
 //! client goes away, and a graceful shutdown on Ctrl-C.
 //!
 //! `cargo run -p sse-proto-io --example starlette --features server`, then
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::stream::{self, Stream};
-use http::header::{HeaderValue, CACHE_CONTROL};
+use http::header::{HeaderValue, ACCESS_CONTROL_ALLOW_ORIGIN, CACHE_CONTROL};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use sse_proto::{Event, Frame};
 use sse_proto_io::server::{Sse, Watchdog};
@@ -54,6 +55,8 @@ fn numbers(settings: &Settings) -> impl Stream<Item = Event> {
 async fn serve(listener: TcpListener, settings: Settings, shutdown: watch::Receiver<bool>) {
     let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
     let mut accepting = shutdown.clone();
+    // One per connection is made from it; they share the count of clients dropped.
+    let watchdogs = Watchdog::new(settings.send_timeout);
     loop {
         let tcp = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -63,7 +66,7 @@ async fn serve(listener: TcpListener, settings: Settings, shutdown: watch::Recei
             _ = accepting.wait_for(|stop| *stop) => return,
         };
         // The send timeout is the connection's watchdog's: it drops the connection.
-        let watchdog = Watchdog::new(settings.send_timeout);
+        let watchdog = watchdogs.for_connection();
         let (settings, shutdown, per_request) =
             (settings.clone(), shutdown.clone(), watchdog.clone());
         let service = hyper::service::service_fn(move |request: hyper::Request<_>| {
@@ -90,6 +93,10 @@ async fn serve(listener: TcpListener, settings: Settings, shutdown: watch::Recei
                 CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=29"),
             );
+            // starlette's CORSMiddleware: pages on any origin may open an EventSource on it.
+            response
+                .headers_mut()
+                .insert(ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
             async move { Ok::<_, Infallible>(response) }
         });
         let connection = builder
@@ -99,7 +106,8 @@ async fn serve(listener: TcpListener, settings: Settings, shutdown: watch::Recei
             tokio::select! {
                 _ = connection => {}
                 stalled = watchdog.stalled() => {
-                    eprintln!("dropped a client that stopped reading ({} bytes unread)", stalled.pending);
+                    let (unread, dropped) = (stalled.pending, watchdog.stalls());
+                    eprintln!("dropped a client that stopped reading ({unread} bytes unread; {dropped} so far)");
                 }
             }
         });
@@ -126,6 +134,10 @@ async fn main() -> std::io::Result<()> {
     let _ = server.await;
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "../tests/common/chromium.rs"]
+mod chromium;
 
 #[cfg(test)]
 mod tests {
@@ -206,5 +218,41 @@ mod tests {
             .await
             .expect("the server stops")
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn chromium_reads_the_numbers_from_another_origin() {
+        let settings = Settings {
+            every: Duration::from_millis(100),
+            ping: Duration::from_millis(50),
+            send_timeout: Duration::from_secs(10),
+            cleaned_up: Arc::default(),
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (_stop, stopped) = watch::channel(false);
+        tokio::spawn(serve(listener, settings, stopped));
+        // The page comes from another port, so the stream must allow it (CORS).
+        let (check, mut reports) = chromium::routes();
+        let page_at = chromium::serve_alone(check).await;
+        let page =
+            format!("http://{page_at}/chromium?src=http://{addr}/numbers&n=6&types=message,ping");
+        let Some(streams) = chromium::read(&page, &mut reports).await else {
+            return;
+        };
+        let stream = &streams[0];
+        assert!(!stream.error, "{stream:?}");
+        let numbers: Vec<_> = stream.events.iter().filter(|e| e.0 == "message").collect();
+        assert!(numbers.len() >= 2, "{stream:?}");
+        for (n, (_, id, data)) in numbers.iter().enumerate() {
+            assert_eq!(
+                (id.as_str(), data.as_str()),
+                (&*(n + 1).to_string(), &*(n + 1).to_string())
+            );
+        }
+        assert!(
+            stream.events.iter().any(|e| e.0 == "ping"),
+            "the named pings reach a listener: {stream:?}"
+        );
     }
 }

@@ -179,6 +179,39 @@ async fn the_watchdog_resolves_at_the_send_timeout_of_a_body_not_polled() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn watchdogs_for_connections_share_one_stall_count() {
+    let start = Instant::now();
+    let watchdogs = Watchdog::new(30 * SECOND);
+    let (stalling, reading) = (watchdogs.for_connection(), watchdogs.for_connection());
+    let mut stuck = Sse::new(never()).watchdog(&stalling);
+    next_ok(&mut stuck, start).await; // then nothing taken
+    let events = stream::unfold(0, |n| async move {
+        tokio::time::sleep(SECOND).await;
+        Some((Event::new(n.to_string()), n + 1))
+    });
+    let mut read = Sse::new(events).watchdog(&reading);
+    let read_on = async {
+        loop {
+            next_ok(&mut read, start).await;
+        }
+    };
+    tokio::select! {
+        _ = read_on => unreachable!("the stream never ends"),
+        stalled = reading.stalled() => panic!("a reading client was judged stalled: {stalled:?}"),
+        _ = stalling.stalled() => {}
+    }
+    assert_eq!(start.elapsed(), 30 * SECOND);
+    // Waiting again on the stalled connection gets the verdict again, not another count.
+    stalling.stalled().await;
+    assert_eq!(
+        (watchdogs.stalls(), stalling.stalls(), reading.stalls()),
+        (1, 1, 1)
+    );
+    // A fresh `Watchdog::new` counts on its own.
+    assert_eq!(Watchdog::new(30 * SECOND).stalls(), 0);
+}
+
+#[tokio::test(start_paused = true)]
 async fn the_watchdog_stays_quiet_while_the_body_is_polled() {
     let start = Instant::now();
     let watchdog = Watchdog::new(5 * SECOND);

@@ -168,7 +168,8 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 ///   reading costs at most `capacity` queued frames (reference counts, not copies) before it
 ///   is let go, even while its connection waits to be dropped.
 /// - **Counters** ([`stats`](Self::stats)): subscribers, lagged, resume hits and misses.
-///   Stalled transports are the body's business ([`Sse::watchdog`](super::Sse::watchdog)).
+///   Stalled transports are the body's business ([`Sse::watchdog`](super::Sse::watchdog)),
+///   counted by [`Watchdog::stalls`](super::Watchdog::stalls).
 ///
 /// Cheap to clone (a reference count). No runtime needed: subscriptions are plain
 /// [`Stream`]s woken by the publisher.

@@ -3,6 +3,7 @@
 use core::future::{poll_fn, Future};
 use core::pin::Pin;
 use core::task::{Poll, Waker};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,10 @@ use sse_proto::{StallDetector, Stalled};
 /// forgotten. Each body has its own detector with the watchdog's timeout, started when the
 /// body is first polled.
 ///
+/// **Counting stalls.** Make each connection's watchdog with [`for_connection`](Self::for_connection)
+/// from one made at startup: they share a count of the connections judged stalled,
+/// [`stalls`](Self::stalls), to export next to [`Hub::stats`](super::Hub::stats).
+///
 /// # Example: the accept loop's side
 ///
 /// ```no_run
@@ -29,7 +34,9 @@ use sse_proto::{StallDetector, Stalled};
 /// use sse_proto_io::server::Watchdog;
 ///
 /// # async fn serve(connection: impl std::future::Future<Output = ()>) {
-/// let watchdog = Watchdog::new(Duration::from_secs(30));
+/// # let watchdogs = Watchdog::new(Duration::from_secs(30));
+/// // `watchdogs`: made once, at startup, with the send timeout; one per connection from it.
+/// let watchdog = watchdogs.for_connection();
 /// // ... give `watchdog.clone()` to this connection's request handlers ...
 /// tokio::select! {
 ///     _ = connection => {}                   // it ended by itself
@@ -37,6 +44,7 @@ use sse_proto::{StallDetector, Stalled};
 ///         eprintln!("dropped a client with {} bytes unread", stalled.pending);
 ///     }
 /// }
+/// // `watchdogs.stalls()`: how many connections were dropped that way, for export.
 /// # }
 /// ```
 #[derive(Clone, Debug)]
@@ -48,6 +56,8 @@ pub struct Watchdog {
 pub(super) struct Inner {
     timeout: Duration,
     state: Mutex<State>,
+    /// Connections judged stalled, shared by the watchdogs made with `for_connection`.
+    stalls: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Default)]
@@ -57,6 +67,9 @@ struct State {
     waker: Option<Waker>,
     /// When that task wakes next by itself; `None`: not before a body nudges it.
     next_check: Option<Instant>,
+    /// Whether [`Watchdog::stalled`] has resolved (and the stall been counted) yet: a caller
+    /// that waits again on a stalled connection gets the verdict again, counted once.
+    counted: bool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -80,12 +93,64 @@ impl Watchdog {
     /// assert_eq!(watchdog.send_timeout(), Duration::from_secs(30));
     /// ```
     pub fn new(send_timeout: Duration) -> Self {
+        Self::with_count(send_timeout, Arc::default())
+    }
+
+    fn with_count(timeout: Duration, stalls: Arc<AtomicU64>) -> Self {
         Watchdog {
             inner: Arc::new(Inner {
-                timeout: send_timeout,
+                timeout,
                 state: Mutex::default(),
+                stalls,
             }),
         }
+    }
+
+    /// A watchdog for another connection: the same send timeout and the same stall count
+    /// ([`stalls`](Self::stalls)), with no body yet. Unlike a clone, which watches the same
+    /// connection.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use sse_proto_io::server::Watchdog;
+    ///
+    /// let watchdogs = Watchdog::new(Duration::from_secs(30)); // at startup
+    /// let watchdog = watchdogs.for_connection(); // for each accepted connection
+    /// assert_eq!(watchdog.send_timeout(), Duration::from_secs(30));
+    /// assert_eq!(watchdogs.stalls(), 0);
+    /// ```
+    pub fn for_connection(&self) -> Self {
+        Self::with_count(self.inner.timeout, self.inner.stalls.clone())
+    }
+
+    /// Connections judged stalled so far, among this watchdog and those that share its count
+    /// ([`for_connection`](Self::for_connection)): each connection counted once, the first
+    /// time its [`stalled`](Self::stalled) resolves. A counter to export (the connections
+    /// dropped because their client stopped reading).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use futures_util::{stream, StreamExt};
+    /// use http_body::Body;
+    /// use sse_proto_io::server::{Sse, Watchdog};
+    ///
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// let watchdogs = Watchdog::new(Duration::from_secs(30));
+    /// let watchdog = watchdogs.for_connection();
+    /// let mut body = Box::pin(Sse::new(stream::pending::<sse_proto::Frame>()).watchdog(&watchdog));
+    /// // The server takes the opening comment, then the client reads nothing more.
+    /// let _ = std::future::poll_fn(|cx| body.as_mut().poll_frame(cx)).await;
+    /// watchdog.stalled().await; // 30 s later, on the paused clock
+    /// assert_eq!(watchdogs.stalls(), 1);
+    /// # }
+    /// ```
+    pub fn stalls(&self) -> u64 {
+        self.inner.stalls.load(Ordering::Relaxed)
     }
 
     /// The send timeout of its bodies.
@@ -159,6 +224,10 @@ impl Watchdog {
             });
             if let Some(stalled) = verdict {
                 state.next_check = None;
+                if !state.counted {
+                    state.counted = true;
+                    self.inner.stalls.fetch_add(1, Ordering::Relaxed);
+                }
                 return Poll::Ready(stalled);
             }
             state.next_check = next;
