@@ -83,10 +83,12 @@ const HTTP1_HEADERS: [(&str, &str); 4] = [
 ///   never be replayed from a cache, nor its events kept on a proxy's disk;
 /// - `x-accel-buffering: no`: nginx's per-response switch for `proxy_buffering`, so nginx
 ///   passes each event on as it arrives instead of holding it until its buffer fills;
-/// - `connection: keep-alive` on HTTP/1.0 and HTTP/1.1 only, the convention of event-stream
-///   servers for HTTP/1.x peers. HTTP/2 and HTTP/3 forbid connection-specific headers (RFC
-///   9113 section 8.2.2, RFC 9114 section 4.2): a response carrying one is malformed, and a
-///   client resets the stream it came on.
+/// - `connection: keep-alive` on HTTP/1.1 only, the convention of event-stream servers for
+///   HTTP/1.1 peers. Not on HTTP/1.0: with no chunked coding there, a stream is delimited by
+///   the close of the connection (RFC 9112 section 6.3), so promising to keep the connection
+///   would be false. Not on HTTP/2 and HTTP/3, which forbid connection-specific headers
+///   (RFC 9113 section 8.2.2, RFC 9114 section 4.2): a response carrying one is malformed,
+///   and a client resets the stream it came on.
 ///
 /// Status 200, and no compression middleware that buffers (each event must be flushed as it
 /// is written).
@@ -109,8 +111,8 @@ const HTTP1_HEADERS: [(&str, &str); 4] = [
 /// ```
 pub fn response_headers(version: HttpVersion) -> &'static [(&'static str, &'static str)] {
     match version {
-        HttpVersion::Http10 | HttpVersion::Http11 => &HTTP1_HEADERS,
-        HttpVersion::Http2 | HttpVersion::Http3 => &HTTP1_HEADERS[..3],
+        HttpVersion::Http11 => &HTTP1_HEADERS,
+        HttpVersion::Http10 | HttpVersion::Http2 | HttpVersion::Http3 => &HTTP1_HEADERS[..3],
     }
 }
 
