@@ -8,7 +8,6 @@ use sse_proto::{
     LastEventIdError, EVENT_STREAM_CONTENT_TYPE, EVENT_STREAM_MIME_TYPE,
 };
 
-const HTTP1: [HttpVersion; 2] = [HttpVersion::Http10, HttpVersion::Http11];
 const MULTIPLEXED: [HttpVersion; 2] = [HttpVersion::Http2, HttpVersion::Http3];
 const ALL_VERSIONS: [HttpVersion; 4] = [
     HttpVersion::Http10,
