@@ -64,6 +64,27 @@ struct Summary {
     reconnections: u64,
 }
 
+impl Summary {
+    /// Counts what was printed (`Ok(true)`: an event); whether `cat` is done: the count is
+    /// reached, or stdout closed (`sse cat URL | head`), which ends it quietly.
+    fn done_after(
+        &mut self,
+        printed: std::io::Result<bool>,
+        started: Instant,
+        count: Option<u64>,
+    ) -> bool {
+        match printed {
+            Ok(true) => {
+                self.events += 1;
+                self.first_event.get_or_insert_with(|| started.elapsed());
+                count.is_some_and(|n| self.events >= n)
+            }
+            Ok(false) => false,
+            Err(_) => true,
+        }
+    }
+}
+
 struct Printer {
     json: bool,
     color: bool,
@@ -214,17 +235,8 @@ async fn from_url(
             }
             Err(error) => return Err((chain(&error), source.received_bytes())),
         };
-        match printed {
-            Ok(true) => {
-                summary.events += 1;
-                summary.first_event.get_or_insert_with(|| started.elapsed());
-                if args.count.is_some_and(|n| summary.events >= n) {
-                    break;
-                }
-            }
-            Ok(false) => {}
-            // stdout closed (`sse cat URL | head`): done, quietly.
-            Err(_) => break,
+        if summary.done_after(printed, started, args.count) {
+            break;
         }
     }
     if !source.last_event_id().is_empty() {
@@ -270,16 +282,8 @@ fn from_stdin(
                     Ok(false)
                 }
             };
-            match printed {
-                Ok(true) => {
-                    summary.events += 1;
-                    summary.first_event.get_or_insert_with(|| started.elapsed());
-                    if args.count.is_some_and(|n| summary.events >= n) {
-                        return Ok(bytes);
-                    }
-                }
-                Ok(false) => {}
-                Err(_) => return Ok(bytes),
+            if summary.done_after(printed, started, args.count) {
+                return Ok(bytes);
             }
         }
     }
